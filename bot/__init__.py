@@ -1,0 +1,1 @@
+"""Twenty Minutes: a Telegram bot for couples."""

@@ -1,0 +1,121 @@
+"""The composition root: builds the Application, its shared services and its handlers."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import BotCommand, Update
+from telegram.constants import ChatType
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    ApplicationHandlerStop,
+    TypeHandler,
+)
+from telegram.request import BaseRequest
+
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.db.engine import Database
+from bot.paths import content_dir
+from bot.telegram import pairing
+from bot.telegram.deps import Context, deps
+from bot.texts import Texts
+
+log = logging.getLogger(__name__)
+
+MENU = [
+    ("question", "A question for both of you, now"),
+    ("add", "Drop a question into your jar"),
+    ("jar", "How full your jar is"),
+    ("history", "Past questions and answers"),
+    ("settings", "Evening time, time zone, jar day"),
+    ("pair", "Invite your partner"),
+    ("status", "Who you're paired with"),
+    ("help", "Everything I can do"),
+]
+
+
+async def private_only(update: Update, context: Context) -> None:
+    """Outside private chats the bot says once where it works, and does nothing else."""
+    chat = update.effective_chat
+    if chat is None or chat.type == ChatType.PRIVATE:
+        return
+    message = update.effective_message
+    added = update.my_chat_member is not None and update.my_chat_member.new_chat_member.status in (
+        "member",
+        "administrator",
+    )
+    is_command = message is not None and (message.text or "").startswith("/")
+    if (added or is_command) and chat.type != ChatType.CHANNEL:
+        text = deps(context).texts.render("private_only", None, bot_username=context.bot.username)
+        await context.bot.send_message(chat.id, text)
+    raise ApplicationHandlerStop
+
+
+async def on_error(update: object, context: Context) -> None:
+    """Log what failed (never message text) and tell the person once that it went wrong."""
+    update_id = update.update_id if isinstance(update, Update) else None
+    log.error(
+        "error handling update %s: %s",
+        update_id,
+        type(context.error).__name__,
+        exc_info=(type(context.error), context.error, context.error.__traceback__)
+        if context.error
+        else None,
+    )
+    if isinstance(update, Update) and update.effective_chat is not None:
+        if update.effective_chat.type != ChatType.PRIVATE:
+            return
+        text = deps(context).texts.render(
+            "something_wrong",
+            update.effective_user.language_code if update.effective_user else None,
+        )
+        try:
+            await context.bot.send_message(update.effective_chat.id, text)
+        except Exception as exc:  # the person is told if we can; the error is logged anyway
+            log.warning("could not tell chat about the error: %s", type(exc).__name__)
+
+
+def build_application(
+    settings: Settings,
+    *,
+    db: Database | None = None,
+    clock: Clock | None = None,
+    request: BaseRequest | None = None,
+) -> Application:  # type: ignore[type-arg]
+    """The bot, ready to run; tests pass their own database, clock and transport."""
+
+    async def post_init(app: Application) -> None:  # type: ignore[type-arg]
+        from bot.telegram.deps import Deps
+
+        app.bot_data["deps"] = Deps(
+            settings=settings,
+            db=db or Database.from_url(settings.database_url),
+            clock=clock or SystemClock(),
+            texts=Texts.load(content_dir()),
+        )
+        await app.bot.set_my_commands([BotCommand(c, d) for c, d in MENU])
+
+    async def post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
+        if db is None and "deps" in app.bot_data:
+            await app.bot_data["deps"].db.dispose()
+
+    builder = (
+        ApplicationBuilder()
+        .token(settings.telegram_bot_token.get_secret_value())
+        .base_url(settings.telegram_base_url)
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+    )
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    app = builder.build()
+
+    # Group -1 is the gate: only private chats get past it.
+    app.add_handler(TypeHandler(Update, private_only), group=-1)
+    app.add_handlers(pairing.HANDLERS)
+    app.add_error_handler(on_error)
+    return app

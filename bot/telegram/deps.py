@@ -1,0 +1,59 @@
+"""Shared services of the running bot, created once and reachable from every handler."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.db.engine import Database
+from bot.db.models import Person
+from bot.services.notices import Notice, Refusal
+from bot.services.people import PersonInfo, touch_person
+from bot.telegram.send import send_notices
+from bot.texts import Texts
+
+
+@dataclass
+class Deps:
+    settings: Settings
+    db: Database
+    clock: Clock
+    texts: Texts
+
+
+Context = ContextTypes.DEFAULT_TYPE
+Work = Callable[[AsyncSession, Person], Awaitable[list[Notice]]]
+
+
+def deps(context: Context | Any) -> Deps:
+    found: Deps = context.application.bot_data["deps"]
+    return found
+
+
+def person_info(update: Update) -> PersonInfo:
+    user, chat = update.effective_user, update.effective_chat
+    assert user is not None and chat is not None
+    return PersonInfo(user.id, chat.id, user.first_name, user.language_code)
+
+
+async def serve(update: Update, context: Context, work: Work) -> list[Any]:
+    """Run `work` for the person behind `update` in one transaction, then send its notices.
+
+    Nothing is sent before the transaction commits, so whatever the bot acknowledges is
+    stored. A `Refusal` rolls everything back and sends its own notices.
+    """
+    d = deps(context)
+    try:
+        async with d.db.transaction() as session:
+            person = await touch_person(session, person_info(update), d.clock.now())
+            notices = await work(session, person)
+    except Refusal as refusal:
+        notices = refusal.notices
+    return await send_notices(context.bot, d.texts, notices)

@@ -1,0 +1,76 @@
+"""Rendering and sending notices."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageId
+from telegram.constants import MessageLimit
+from telegram.error import Forbidden
+
+from bot.services.notices import Notice
+from bot.texts import Texts
+
+log = logging.getLogger(__name__)
+
+
+def keyboard(texts: Texts, notice: Notice) -> InlineKeyboardMarkup | None:
+    if not notice.buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    texts.render(b.label, notice.language, **b.params),
+                    callback_data=b.data,
+                    url=b.url,
+                )
+                for b in row
+            ]
+            for row in notice.buttons
+        ]
+    )
+
+
+def split_text(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
+    """Split text into pieces of at most `limit` characters, at line or word ends if possible."""
+    pieces: list[str] = []
+    while len(text) > limit:
+        cut = text.rfind("\n", 0, limit + 1)
+        if cut <= limit // 2:
+            cut = text.rfind(" ", 0, limit + 1)
+        if cut <= limit // 2:
+            cut = limit
+        pieces.append(text[:cut])
+        text = text[cut:].lstrip("\n ") if cut < limit else text[cut:]
+    pieces.append(text)
+    return pieces
+
+
+async def send_notice(bot: Bot, texts: Texts, notice: Notice) -> Message | MessageId | None:
+    """Send one notice; long text goes in several messages, buttons on the last one."""
+    text = texts.render(notice.key, notice.language, **notice.params)
+    markup = keyboard(texts, notice)
+    sent: Message | MessageId | None = None
+    pieces = split_text(text)
+    for i, piece in enumerate(pieces):
+        last = i == len(pieces) - 1 and notice.copy_from is None
+        sent = await bot.send_message(notice.chat_id, piece, reply_markup=markup if last else None)
+    if notice.copy_from is not None:
+        from_chat, message_id = notice.copy_from
+        sent = await bot.copy_message(notice.chat_id, from_chat, message_id, reply_markup=markup)
+    return sent
+
+
+async def send_notices(
+    bot: Bot, texts: Texts, notices: list[Notice]
+) -> list[Message | MessageId | None]:
+    """Send each notice; one person having blocked the bot doesn't stop the others."""
+    results: list[Message | MessageId | None] = []
+    for notice in notices:
+        try:
+            results.append(await send_notice(bot, texts, notice))
+        except Forbidden:
+            log.info("chat %s has blocked the bot; notice %s not sent", notice.chat_id, notice.key)
+            results.append(None)
+    return results
