@@ -55,11 +55,17 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     sub.add_parser("run", help="run the bot with long polling (the default)")
     sub.add_parser("migrate", help="bring the database schema to the latest revision")
+    content = sub.add_parser("content", help="count the content library by kind, theme and depth")
+    content.add_argument("--json", action="store_true", help="print the counts as JSON")
     return p
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parser().parse_args(argv)
+    if args.command == "content":  # needs no settings: it only reads content/
+        from bot.content import content_command
+
+        raise SystemExit(content_command(args.json))
     settings = load_settings()
     setup_logging(settings.log_level)
     commands = {"run": run, "migrate": migrate, None: run}

@@ -247,8 +247,12 @@ class FakeTelegram:
         return self.bot_user
 
     def _api_sendMessage(self, params: dict[str, Any]) -> dict[str, Any]:
+        reply = (params.get("reply_parameters") or {}).get("message_id")
         return self._bot_message(
-            int(params["chat_id"]), text=params["text"], reply_markup=params.get("reply_markup")
+            int(params["chat_id"]),
+            text=params["text"],
+            reply_markup=params.get("reply_markup"),
+            reply_to_message=self.user_messages.get(int(reply)) if reply else None,
         )
 
     def _api_copyMessage(self, params: dict[str, Any]) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, ForeignKey, MetaData, String
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from bot.db.types import UTCDateTime
@@ -36,6 +36,8 @@ class Person(Base):
         ForeignKey("couples.id", use_alter=True), index=True
     )
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    # What the person's next plain message is for: "add" (a jar slip) or "answer:<round id>".
+    awaiting: Mapped[str | None] = mapped_column(String(32))
 
 
 class Couple(Base):
@@ -63,3 +65,83 @@ class Invite(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class JarSlip(Base):
+    """A question one partner dropped into the couple's jar; drawn once."""
+
+    __tablename__ = "jar_slips"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    couple_id: Mapped[int] = mapped_column(ForeignKey("couples.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    drawn_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class Round(Base):
+    """One question put to one couple: from /question, the evening prompt or a jar draw.
+
+    The question is referenced, not copied: a content item id (stable across rewording)
+    or a jar slip. `local_date` is set for evening rounds: one per couple per local date.
+    """
+
+    __tablename__ = "rounds"
+    __table_args__ = (UniqueConstraint("couple_id", "source", "local_date"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    couple_id: Mapped[int] = mapped_column(ForeignKey("couples.id"), index=True)
+    source: Mapped[str] = mapped_column(String(16))  # question | jar | evening
+    item_id: Mapped[str | None] = mapped_column(String(64))
+    slip_id: Mapped[int | None] = mapped_column(ForeignKey("jar_slips.id"))
+    local_date: Mapped[dt.date | None] = mapped_column(Date)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    revealed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class Answer(Base):
+    """One person's answer to one round: text, or media kept by file id."""
+
+    __tablename__ = "answers"
+    __table_args__ = (
+        UniqueConstraint("round_id", "person_id"),
+        Index("ix_answers_chat_id_message_id", "chat_id", "message_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    text: Mapped[str | None] = mapped_column(Text)
+    media_kind: Mapped[str | None] = mapped_column(String(16))  # voice | photo | video_note
+    file_id: Mapped[str | None] = mapped_column(String(256))
+    chat_id: Mapped[int] = mapped_column(BigInteger)  # the message it came in, for edits
+    message_id: Mapped[int] = mapped_column(BigInteger)  # and for copying media
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class Reveal(Base):
+    """The partner's answer shown to `person_id`: claimed once, then marked sent."""
+
+    __tablename__ = "reveals"
+    __table_args__ = (UniqueConstraint("round_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class RoundMessage(Base):
+    """A message the bot delivered for a round, so a reply to it finds the round."""
+
+    __tablename__ = "round_messages"
+    __table_args__ = (UniqueConstraint("chat_id", "message_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[int] = mapped_column(BigInteger)

@@ -31,6 +31,7 @@ class Notice:
     language: str | None = None
     tag: str | None = None
     copy_from: tuple[int, int] | None = None  # (chat_id, message_id) of media to copy
+    reply_to: int | None = None  # message id in this chat to reply to
 
 
 class Refusal(Exception):

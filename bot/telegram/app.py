@@ -11,16 +11,23 @@ from telegram.ext import (
     Application,
     ApplicationBuilder,
     ApplicationHandlerStop,
+    CallbackQueryHandler,
+    MessageHandler,
     TypeHandler,
+    filters,
 )
 from telegram.request import BaseRequest
 
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
+from bot.content import Libraries
 from bot.db.engine import Database
+from bot.db.models import Person
 from bot.paths import content_dir
-from bot.telegram import pairing
-from bot.telegram.deps import Context, deps
+from bot.services.notices import Notice
+from bot.services.people import say
+from bot.telegram import pairing, rounds
+from bot.telegram.deps import Context, deps, serve
 from bot.texts import Texts
 
 log = logging.getLogger(__name__)
@@ -52,6 +59,22 @@ async def private_only(update: Update, context: Context) -> None:
         text = deps(context).texts.render("private_only", None, bot_username=context.bot.username)
         await context.bot.send_message(chat.id, text)
     raise ApplicationHandlerStop
+
+
+async def unknown_command(update: Update, context: Context) -> None:
+    """A command the bot doesn't have: say so and point to /help."""
+    await serve(update, context, lambda _s, person: _say(person, "unknown_command"))
+
+
+async def unknown_button(update: Update, context: Context) -> None:
+    """A button whose data we don't recognise (stale, forged or too long): change nothing."""
+    assert update.callback_query is not None
+    await update.callback_query.answer()
+    await serve(update, context, lambda _s, person: _say(person, "button_stale"))
+
+
+async def _say(person: Person, key: str) -> list[Notice]:
+    return [say(person, key)]
 
 
 async def on_error(update: object, context: Context) -> None:
@@ -95,6 +118,7 @@ def build_application(
             db=db or Database.from_url(settings.database_url),
             clock=clock or SystemClock(),
             texts=Texts.load(content_dir()),
+            libraries=Libraries.load(content_dir()),
         )
         await app.bot.set_my_commands([BotCommand(c, d) for c, d in MENU])
 
@@ -117,5 +141,10 @@ def build_application(
     # Group -1 is the gate: only private chats get past it.
     app.add_handler(TypeHandler(Update, private_only), group=-1)
     app.add_handlers(pairing.HANDLERS)
+    app.add_handlers(rounds.HANDLERS)
+    # Whatever no feature took: unknown commands, and buttons with data we don't know.
+    app.add_handlers(
+        [MessageHandler(filters.COMMAND, unknown_command), CallbackQueryHandler(unknown_button)]
+    )
     app.add_error_handler(on_error)
     return app

@@ -12,10 +12,12 @@ from telegram.ext import ContextTypes
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.content import Libraries
 from bot.db.engine import Database
 from bot.db.models import Person
 from bot.services.notices import Notice, Refusal
 from bot.services.people import PersonInfo, touch_person
+from bot.services.rounds import record_delivered
 from bot.telegram.send import send_notices
 from bot.texts import Texts
 
@@ -26,6 +28,7 @@ class Deps:
     db: Database
     clock: Clock
     texts: Texts
+    libraries: Libraries
 
 
 Context = ContextTypes.DEFAULT_TYPE
@@ -56,4 +59,16 @@ async def serve(update: Update, context: Context, work: Work) -> list[Any]:
             notices = await work(session, person)
     except Refusal as refusal:
         notices = refusal.notices
-    return await send_notices(context.bot, d.texts, notices)
+    sent = await send_notices(context.bot, d.texts, notices)
+    await remember_rounds(d, notices, sent)
+    return sent
+
+
+async def remember_rounds(d: Deps, notices: list[Notice], sent: list[Any]) -> None:
+    """Map each delivered question message to its round, so replies to it find the round."""
+    tagged = [(n, m) for n, m in zip(notices, sent, strict=True) if n.tag and m is not None]
+    if tagged:
+        async with d.db.transaction() as session:
+            for notice, message in tagged:
+                assert notice.tag is not None
+                await record_delivered(session, notice.tag, notice.chat_id, message.message_id)

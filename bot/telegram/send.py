@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageId
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    MessageId,
+    ReplyParameters,
+)
 from telegram.constants import MessageLimit
 from telegram.error import Forbidden
 
@@ -53,9 +60,19 @@ async def send_notice(bot: Bot, texts: Texts, notice: Notice) -> Message | Messa
     markup = keyboard(texts, notice)
     sent: Message | MessageId | None = None
     pieces = split_text(text)
+    reply = (
+        ReplyParameters(notice.reply_to, allow_sending_without_reply=True)
+        if notice.reply_to
+        else None
+    )
     for i, piece in enumerate(pieces):
         last = i == len(pieces) - 1 and notice.copy_from is None
-        sent = await bot.send_message(notice.chat_id, piece, reply_markup=markup if last else None)
+        sent = await bot.send_message(
+            notice.chat_id,
+            piece,
+            reply_markup=markup if last else None,
+            reply_parameters=reply if i == 0 else None,
+        )
     if notice.copy_from is not None:
         from_chat, message_id = notice.copy_from
         sent = await bot.copy_message(notice.chat_id, from_chat, message_id, reply_markup=markup)

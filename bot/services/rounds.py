@@ -1,0 +1,275 @@
+"""Question rounds: a question to both partners, private answers, and the reveal.
+
+Promise 1 in DESIGN.md: no answer is shown to anyone but its author until both partners
+have answered; then each receives the other's answer exactly once. Answers to one round
+are serialised by a lock on the round's row (SQLite: the write lock every transaction
+takes at BEGIN), so of two answers given in the same instant exactly one sees both and
+reveals; the reveal rows are unique per person and round as a second guard.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.content import Libraries
+from bot.db.models import Answer, Couple, JarSlip, Person, Reveal, Round, RoundMessage
+from bot.services.notices import Button, Notice, Refusal
+from bot.services.people import couple_of, partner_id, say
+
+MEDIA_KINDS = ("voice", "photo", "video_note")
+
+
+@dataclass(frozen=True)
+class AnswerContent:
+    """What the person sent as an answer: text, or a media file (kept by its file id)."""
+
+    chat_id: int
+    message_id: int
+    text: str | None = None
+    media_kind: str | None = None
+    file_id: str | None = None
+
+
+def round_tag(round_id: int, person_id: int) -> str:
+    return f"round:{round_id}:{person_id}"
+
+
+async def question_of(
+    session: AsyncSession, rnd: Round, libraries: Libraries, language: str | None
+) -> tuple[str, str | None]:
+    """The question's text, and the jar slip's author's first name when it came from the jar."""
+    if rnd.slip_id is not None:
+        slip = await session.get(JarSlip, rnd.slip_id)
+        assert slip is not None
+        author = await session.get(Person, slip.author_id)
+        return slip.text, author.first_name if author else None
+    item = libraries.for_language(language).get(rnd.item_id or "") or libraries.for_language(
+        None
+    ).get(rnd.item_id or "")
+    return (item.text if item else "(this question is no longer in the library)"), None
+
+
+async def deliver_round(
+    session: AsyncSession, rnd: Round, couple: Couple, libraries: Libraries, key: str = "question"
+) -> list[Notice]:
+    """The question, to both partners, each with an Answer button."""
+    notices = []
+    for pid in (couple.person_a_id, couple.person_b_id):
+        person = await session.get(Person, pid)
+        assert person is not None
+        text, author = await question_of(session, rnd, libraries, person.language_code)
+        notices.append(
+            Notice(
+                person.chat_id,
+                f"{key}_jar" if author and key == "question" else key,
+                {"question": text, "author": author or ""},
+                ((Button("btn_answer", f"ans:{rnd.id}"),),),
+                person.language_code,
+                tag=round_tag(rnd.id, person.id),
+            )
+        )
+    return notices
+
+
+async def record_delivered(session: AsyncSession, tag: str, chat_id: int, message_id: int) -> None:
+    """Remember which round a delivered message belongs to (for replies to it)."""
+    _, round_id, person_id = tag.split(":")
+    session.add(
+        RoundMessage(
+            round_id=int(round_id), person_id=int(person_id), chat_id=chat_id, message_id=message_id
+        )
+    )
+
+
+async def round_for_reply(
+    session: AsyncSession, person: Person, chat_id: int, message_id: int
+) -> int | None:
+    """The round a replied-to bot message belongs to, if it was delivered to this person."""
+    return await session.scalar(
+        select(RoundMessage.round_id).where(
+            RoundMessage.chat_id == chat_id,
+            RoundMessage.message_id == message_id,
+            RoundMessage.person_id == person.id,
+        )
+    )
+
+
+async def open_rounds_waiting_for(session: AsyncSession, person: Person) -> list[int]:
+    """Rounds of the person's couple that are not revealed and that they have not answered."""
+    if person.couple_id is None:
+        return []
+    answered = select(Answer.round_id).where(Answer.person_id == person.id)
+    rows = await session.scalars(
+        select(Round.id)
+        .where(
+            Round.couple_id == person.couple_id,
+            Round.revealed_at.is_(None),
+            Round.id.not_in(answered),
+        )
+        .order_by(Round.id.desc())
+        .limit(2)
+    )
+    return list(rows)
+
+
+async def own_round(
+    session: AsyncSession, person: Person, round_id: int, lock: bool = False
+) -> tuple[Round, Couple, Person]:
+    """A round of the person's current couple, or a polite refusal (forged or stale ids)."""
+    query = select(Round).where(Round.id == round_id)
+    rnd = await session.scalar(query.with_for_update() if lock else query)
+    if rnd is None or person.couple_id is None or rnd.couple_id != person.couple_id:
+        raise Refusal(say(person, "round_unknown"))
+    couple, partner = await couple_of(session, person)
+    return rnd, couple, partner
+
+
+async def submit_answer(
+    session: AsyncSession,
+    person: Person,
+    round_id: int,
+    content: AnswerContent,
+    now: dt.datetime,
+    libraries: Libraries,
+) -> list[Notice]:
+    rnd, couple, partner = await own_round(session, person, round_id, lock=True)
+    person.awaiting = None
+    if rnd.revealed_at is not None:
+        raise Refusal(say(person, "answer_final"))
+    question, _ = await question_of(session, rnd, libraries, person.language_code)
+    existing = await session.scalar(
+        select(Answer).where(Answer.round_id == rnd.id, Answer.person_id == person.id)
+    )
+    if existing is not None:
+        existing.text, existing.media_kind, existing.file_id = (
+            content.text,
+            content.media_kind,
+            content.file_id,
+        )
+        existing.chat_id, existing.message_id, existing.updated_at = (
+            content.chat_id,
+            content.message_id,
+            now,
+        )
+        return [say(person, "answer_replaced", partner=partner.first_name)]
+    session.add(
+        Answer(
+            round_id=rnd.id,
+            person_id=person.id,
+            text=content.text,
+            media_kind=content.media_kind,
+            file_id=content.file_id,
+            chat_id=content.chat_id,
+            message_id=content.message_id,
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    await session.flush()
+    answers = await session.scalar(select(func.count()).where(Answer.round_id == rnd.id))
+    if answers == 1:
+        return [
+            say(person, "answer_saved", partner=partner.first_name),
+            Notice(
+                partner.chat_id,
+                "partner_answered",
+                {"partner": person.first_name, "question": question},
+                ((Button("btn_answer", f"ans:{rnd.id}"),),),
+                partner.language_code,
+                tag=round_tag(rnd.id, partner.id),
+            ),
+        ]
+    return await reveal(session, rnd, couple, now, libraries)
+
+
+async def reveal(
+    session: AsyncSession, rnd: Round, couple: Couple, now: dt.datetime, libraries: Libraries
+) -> list[Notice]:
+    """Claim the reveal once (a conditional update), and show each the other's answer."""
+    claimed = await session.execute(
+        update(Round)
+        .where(Round.id == rnd.id, Round.revealed_at.is_(None))
+        .values(revealed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        return []
+    rnd.revealed_at = now
+    answers = {
+        a.person_id: a
+        for a in await session.scalars(select(Answer).where(Answer.round_id == rnd.id))
+    }
+    notices: list[Notice] = []
+    for pid in (couple.person_a_id, couple.person_b_id):
+        viewer = await session.get(Person, pid)
+        author = await session.get(Person, partner_id(couple, pid))
+        assert viewer is not None and author is not None
+        session.add(Reveal(round_id=rnd.id, person_id=pid, created_at=now))
+        notices.append(
+            reveal_notice(
+                viewer,
+                author,
+                answers[author.id],
+                (await question_of(session, rnd, libraries, viewer.language_code))[0],
+            )
+        )
+    return notices
+
+
+def reveal_notice(viewer: Person, author: Person, answer: Answer, question: str) -> Notice:
+    if answer.media_kind:
+        return Notice(
+            viewer.chat_id,
+            "reveal_media",
+            {"partner": author.first_name, "question": question},
+            language=viewer.language_code,
+            copy_from=(answer.chat_id, answer.message_id),
+        )
+    return Notice(
+        viewer.chat_id,
+        "reveal",
+        {"partner": author.first_name, "question": question, "answer": answer.text or ""},
+        language=viewer.language_code,
+    )
+
+
+async def edit_answer(
+    session: AsyncSession,
+    person: Person,
+    chat_id: int,
+    message_id: int,
+    text: str,
+    now: dt.datetime,
+) -> list[Notice]:
+    """An edited message that was an answer replaces it, until the reveal."""
+    answer = await session.scalar(
+        select(Answer).where(
+            Answer.chat_id == chat_id,
+            Answer.message_id == message_id,
+            Answer.person_id == person.id,
+        )
+    )
+    if answer is None:
+        return []
+    rnd = await session.scalar(select(Round).where(Round.id == answer.round_id).with_for_update())
+    assert rnd is not None
+    if rnd.revealed_at is not None:
+        return [say(person, "answer_final")]
+    answer.text, answer.updated_at = text, now
+    return [say(person, "answer_edited")]
+
+
+async def press_answer(
+    session: AsyncSession, person: Person, round_id: int, libraries: Libraries
+) -> list[Notice]:
+    """The Answer button: the next message the person sends is their answer."""
+    rnd, _, _ = await own_round(session, person, round_id)
+    if rnd.revealed_at is not None:
+        raise Refusal(say(person, "answer_final"))
+    question, _ = await question_of(session, rnd, libraries, person.language_code)
+    person.awaiting = f"answer:{rnd.id}"
+    return [say(person, "answer_prompt", question=question)]
