@@ -38,6 +38,8 @@ class Person(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     # What the person's next plain message is for: "add" (a jar slip) or "answer:<round id>".
     awaiting: Mapped[str | None] = mapped_column(String(32))
+    # Set when the person blocked the bot: deliveries skip them until they come back.
+    unreachable_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class Couple(Base):
@@ -52,6 +54,12 @@ class Couple(Base):
     ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     timezone: Mapped[str] = mapped_column(String(64))
     evening_time: Mapped[str] = mapped_column(String(5))
+    jar_day: Mapped[str] = mapped_column(String(9), default="sunday")  # a weekday, daily, off
+    paused_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # The next scheduled instants, in UTC, computed from the couple's own clock; the
+    # scheduler's query is "which of these have passed", answered by an index.
+    next_evening_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
+    next_jar_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
 
 
 class Invite(Base):
@@ -98,6 +106,11 @@ class Round(Base):
     local_date: Mapped[dt.date | None] = mapped_column(Date)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     revealed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Evening rounds: "Another one" used, the 20-minute timer, the one reminder.
+    swapped_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    timer_ends_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
+    timer_done_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    reminded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class Answer(Base):
@@ -145,3 +158,26 @@ class RoundMessage(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
     chat_id: Mapped[int] = mapped_column(BigInteger)
     message_id: Mapped[int] = mapped_column(BigInteger)
+
+
+class Delivery(Base):
+    """A scheduled round's message to one partner: recorded before it is sent.
+
+    status: pending (to send), sending (claimed by a scheduler), sent, failed (retried on
+    a later tick), skipped (the person blocked the bot, or the grace window passed).
+    """
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("round_id", "person_id"),
+        Index("ix_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    error: Mapped[str | None] = mapped_column(String(64))

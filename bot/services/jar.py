@@ -118,7 +118,7 @@ async def new_round(
     if slip is not None:
         rnd = Round(
             couple_id=couple.id,
-            source="jar",
+            source="jar" if source == "question" else source,
             slip_id=slip.id,
             created_at=now,
             local_date=local_date,
@@ -126,7 +126,7 @@ async def new_round(
     else:
         kind: Kind = "evening" if source == "evening" else "questions"
         items = libraries.for_language(None).items(kind)
-        sources = ("evening",) if kind == "evening" else ("question", "jar")
+        sources = ("evening",) if kind == "evening" else ("question", "jar", "jar_day")
         item = choose(
             items,
             await library_history(session, couple, sources),

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.models import Couple, Invite, Person
 from bot.services.notices import Button, Notice, Refusal
 from bot.services.people import couple_of, say
+from bot.services.schedule import reschedule
 
 CODE_BYTES = 12  # 96 bits; token_urlsafe gives 16 characters, fine for a /start payload
 
@@ -91,7 +92,9 @@ async def redeem(
         created_at=now,
         timezone=default_timezone,
         evening_time=default_evening,
+        jar_day="sunday",
     )
+    reschedule(couple, now)
     session.add(couple)
     await session.flush()
     joined = await session.execute(
@@ -163,5 +166,6 @@ async def status(session: AsyncSession, person: Person) -> list[Notice]:
             since=couple.created_at.strftime("%d %b %Y"),
             timezone=couple.timezone,
             time=couple.evening_time,
+            jarday=couple.jar_day,
         )
     ]

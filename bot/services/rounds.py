@@ -53,25 +53,42 @@ async def question_of(
     return (item.text if item else "(this question is no longer in the library)"), None
 
 
+async def round_notice(
+    session: AsyncSession, rnd: Round, person: Person, libraries: Libraries
+) -> Notice:
+    """The message that puts a round's question to one partner, with its buttons."""
+    text, author = await question_of(session, rnd, libraries, person.language_code)
+    answer = (Button("btn_answer", f"ans:{rnd.id}"),)
+    buttons: tuple[tuple[Button, ...], ...] = (answer,)
+    if rnd.source == "evening":
+        key = "evening"
+        buttons = ((Button("btn_timer", f"timer:{rnd.id}"),),)
+        if rnd.swapped_at is None:
+            buttons += ((Button("btn_swap", f"swap:{rnd.id}"),),)
+        buttons += (answer,)
+    elif rnd.source == "jar_day":
+        key = "jar_draw" if author else "jar_draw_library"
+    else:
+        key = "question_jar" if author else "question"
+    return Notice(
+        person.chat_id,
+        key,
+        {"question": text, "author": author or ""},
+        buttons,
+        person.language_code,
+        tag=round_tag(rnd.id, person.id),
+    )
+
+
 async def deliver_round(
-    session: AsyncSession, rnd: Round, couple: Couple, libraries: Libraries, key: str = "question"
+    session: AsyncSession, rnd: Round, couple: Couple, libraries: Libraries
 ) -> list[Notice]:
-    """The question, to both partners, each with an Answer button."""
+    """The question, to both partners."""
     notices = []
     for pid in (couple.person_a_id, couple.person_b_id):
         person = await session.get(Person, pid)
         assert person is not None
-        text, author = await question_of(session, rnd, libraries, person.language_code)
-        notices.append(
-            Notice(
-                person.chat_id,
-                f"{key}_jar" if author and key == "question" else key,
-                {"question": text, "author": author or ""},
-                ((Button("btn_answer", f"ans:{rnd.id}"),),),
-                person.language_code,
-                tag=round_tag(rnd.id, person.id),
-            )
-        )
+        notices.append(await round_notice(session, rnd, person, libraries))
     return notices
 
 

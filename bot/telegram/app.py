@@ -23,10 +23,11 @@ from bot.config import Settings
 from bot.content import Libraries
 from bot.db.engine import Database
 from bot.db.models import Person
+from bot.logs import TimedUpdates
 from bot.paths import content_dir
 from bot.services.notices import Notice
 from bot.services.people import say
-from bot.telegram import pairing, rounds
+from bot.telegram import pairing, rounds, scheduler
 from bot.telegram.deps import Context, deps, serve
 from bot.texts import Texts
 
@@ -131,6 +132,7 @@ def build_application(
         .token(settings.telegram_bot_token.get_secret_value())
         .base_url(settings.telegram_base_url)
         .rate_limiter(AIORateLimiter(max_retries=3))
+        .concurrent_updates(TimedUpdates())  # one at a time, each logged with id and timing
         .post_init(post_init)
         .post_shutdown(post_shutdown)
     )
@@ -141,10 +143,12 @@ def build_application(
     # Group -1 is the gate: only private chats get past it.
     app.add_handler(TypeHandler(Update, private_only), group=-1)
     app.add_handlers(pairing.HANDLERS)
+    app.add_handlers(scheduler.HANDLERS)
     app.add_handlers(rounds.HANDLERS)
     # Whatever no feature took: unknown commands, and buttons with data we don't know.
     app.add_handlers(
         [MessageHandler(filters.COMMAND, unknown_command), CallbackQueryHandler(unknown_button)]
     )
     app.add_error_handler(on_error)
+    scheduler.schedule_jobs(app, settings.tick_seconds)
     return app

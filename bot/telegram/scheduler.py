@@ -1,0 +1,193 @@
+"""The scheduler job, the couple's settings commands, and the evening buttons."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import Update
+from telegram.constants import ChatType
+from telegram.error import Forbidden, TelegramError
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    CommandHandler,
+)
+
+from bot.db.models import Person
+from bot.services import evening, schedule
+from bot.services.notices import Notice
+from bot.services.people import say
+from bot.telegram.deps import Context, Deps, deps, remember_rounds, serve
+from bot.telegram.rounds import callback_int
+from bot.telegram.send import send_notice, send_notices
+
+log = logging.getLogger(__name__)
+SEND_CONCURRENCY = 30  # in flight at once; AIORateLimiter keeps to Telegram's limits
+
+
+def rules(d: Deps) -> evening.Rules:
+    s = d.settings
+    return evening.Rules(
+        grace=dt.timedelta(hours=s.grace_hours),
+        reminder_after=dt.timedelta(hours=s.reminder_hours),
+        timer=dt.timedelta(minutes=s.timer_minutes),
+    )
+
+
+async def tick(context: Context) -> None:
+    """Every minute: open due rounds, send pending deliveries, timers and reminders."""
+    await run_tick(context.application)
+
+
+async def run_tick(app: Application) -> None:  # type: ignore[type-arg]
+    d: Deps = app.bot_data["deps"]
+    r, now = rules(d), d.clock.now()
+    while True:  # every due couple, a batch per transaction
+        async with d.db.transaction() as session:
+            looked_at = await evening.claim_due(session, now, r, d.libraries)
+        if looked_at < r.batch:
+            break
+    while True:
+        async with d.db.transaction() as session:
+            batch = await evening.claim_deliveries(session, now, r, d.libraries)
+        if not batch:
+            break
+        gate = asyncio.Semaphore(SEND_CONCURRENCY)
+        await asyncio.gather(*(_deliver(app, d, gate, delivery_id, n) for delivery_id, n in batch))
+        if len(batch) < r.batch:
+            break
+    async with d.db.transaction() as session:
+        notices = await evening.due_timers(session, now)
+        notices += await evening.due_reminders(session, now, r, d.libraries)
+    await send_notices(app.bot, d.texts, notices)
+
+
+async def _deliver(
+    app: Application,  # type: ignore[type-arg]
+    d: Deps,
+    gate: asyncio.Semaphore,
+    delivery_id: int,
+    notice: Notice,
+) -> None:
+    """Send one delivery and record what happened; one failure never stops the others."""
+    error, blocked, sent = None, False, None
+    async with gate:
+        try:
+            sent = await send_notice(app.bot, d.texts, notice)
+        except Forbidden:
+            blocked = True
+        except TelegramError as exc:
+            error = type(exc).__name__
+            log.warning("delivery %s failed: %s", delivery_id, error)
+    async with d.db.transaction() as session:
+        notices = await evening.record_outcome(session, delivery_id, error, blocked, d.clock.now())
+    if sent is not None:
+        await remember_rounds(d, [notice], [sent])
+    await send_notices(app.bot, d.texts, notices)
+
+
+def _setting(what: str) -> Any:
+    async def handler(update: Update, context: Context) -> None:
+        d = deps(context)
+        value = " ".join(context.args or [])
+
+        async def work(session: AsyncSession, person: Person) -> list[Notice]:
+            if what in ("time", "timezone", "jar") and not value:
+                return [say(person, f"{what}_usage")]
+            return await schedule.change(session, person, what, value, d.clock.now())
+
+        await serve(update, context, work)
+
+    handler.__doc__ = f"Change the couple's {what} setting; the partner is told."
+    return handler
+
+
+async def settings(update: Update, context: Context) -> None:
+    """All of the couple's settings on one screen, with buttons."""
+    d = deps(context)
+
+    async def work(session: AsyncSession, person: Person) -> list[Notice]:
+        return await schedule.show_settings(session, person, d.clock.now())
+
+    await serve(update, context, work)
+
+
+async def settings_button(update: Update, context: Context) -> None:
+    """The buttons of /settings: earlier/later, jar day, pause/resume."""
+    d = deps(context)
+    assert update.callback_query is not None
+    await update.callback_query.answer()
+    _, what, value = ((update.callback_query.data or "") + "::").split(":")[:3]
+
+    async def work(session: AsyncSession, person: Person) -> list[Notice]:
+        return await schedule.change(session, person, what, value, d.clock.now())
+
+    await serve(update, context, work)
+
+
+async def timer_button(update: Update, context: Context) -> None:
+    """ "Start our 20 minutes": a timer for both; "time's up" comes even after a restart."""
+    d = deps(context)
+    assert update.callback_query is not None
+    await update.callback_query.answer()
+    round_id = callback_int(update, "timer")
+
+    async def work(session: AsyncSession, person: Person) -> list[Notice]:
+        if round_id is None:
+            return [say(person, "button_stale")]
+        return await evening.start_timer(session, person, round_id, d.clock.now(), rules(d))
+
+    await serve(update, context, work)
+
+
+async def swap_button(update: Update, context: Context) -> None:
+    """ "Another one": swap tonight's starter, once."""
+    d = deps(context)
+    assert update.callback_query is not None
+    await update.callback_query.answer()
+    round_id = callback_int(update, "swap")
+
+    async def work(session: AsyncSession, person: Person) -> list[Notice]:
+        if round_id is None:
+            return [say(person, "button_stale")]
+        return await evening.swap(session, person, round_id, d.clock.now(), d.libraries)
+
+    await serve(update, context, work)
+
+
+async def blocked_or_back(update: Update, context: Context) -> None:
+    """Someone blocked or unblocked the bot in their private chat."""
+    change = update.my_chat_member
+    if change is None or change.chat.type != ChatType.PRIVATE:
+        return
+    reachable = change.new_chat_member.status not in ("kicked", "left")
+    d = deps(context)
+
+    async def work(session: AsyncSession, person: Person) -> list[Notice]:
+        return await evening.set_reachable(session, person, reachable, d.clock.now())
+
+    await serve(update, context, work)
+
+
+def schedule_jobs(app: Application, interval: float) -> None:  # type: ignore[type-arg]
+    assert app.job_queue is not None, "install python-telegram-bot[job-queue]"
+    app.job_queue.run_repeating(tick, interval=interval, first=1.0, name="tick")
+
+
+HANDLERS = [
+    CommandHandler("time", _setting("time")),
+    CommandHandler("timezone", _setting("timezone")),
+    CommandHandler("jarday", _setting("jar")),
+    CommandHandler("pause", _setting("pause")),
+    CommandHandler("resume", _setting("resume")),
+    CommandHandler("settings", settings),
+    CallbackQueryHandler(settings_button, pattern=r"^set:"),
+    CallbackQueryHandler(timer_button, pattern=r"^timer:"),
+    CallbackQueryHandler(swap_button, pattern=r"^swap:"),
+    ChatMemberHandler(blocked_or_back, ChatMemberHandler.MY_CHAT_MEMBER),
+]
