@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import sys
 import zoneinfo
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -39,6 +47,37 @@ def _check_hhmm(value: str) -> str:
     return value
 
 
+def _empty_is_unset(value: Any) -> Any:
+    """`NAME=` (as copied from .env.example) means "not set", not an empty value."""
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+def _lowercase(value: Any) -> Any:
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+def _check_webhook_url(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", value.strip()):
+        raise ValueError("expected the public base URL, like https://bot.example.org")
+    return value.strip().rstrip("/")
+
+
+def _check_webhook_path(value: str) -> str:
+    path = value.strip().strip("/")
+    if not re.fullmatch(r"([A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*)?", path):
+        raise ValueError("expected a URL path of letters, digits, _, - and /")
+    return path
+
+
+def _check_webhook_secret(value: SecretStr | None) -> SecretStr | None:
+    # Telegram's rule for setWebhook's secret_token.
+    if value is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()):
+        raise ValueError("expected 1 to 256 characters of A-Z, a-z, 0-9, _ and -")
+    return value
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
@@ -54,6 +93,21 @@ class Settings(BaseSettings):
     grace_hours: float = Field(default=2.0, ge=0)
     reminder_hours: float = Field(default=3.0, gt=0)
     timer_minutes: float = Field(default=20.0, gt=0)
+    # Fernet keys for answers and jar slips at rest, comma-separated, newest first.
+    encryption_keys: Annotated[SecretStr | None, BeforeValidator(_empty_is_unset)] = None
+    # Webhook mode (`python -m bot --webhook`). The listen address defaults to every
+    # interface: in a container, the load balancer reaches the bot from outside it, and
+    # 127.0.0.1 would be unreachable there. The secret token keeps strangers out.
+    webhook_url: Annotated[
+        str | None, BeforeValidator(_empty_is_unset), AfterValidator(_check_webhook_url)
+    ] = None
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = Field(default=8080, ge=1, le=65535)
+    webhook_path: Annotated[str, AfterValidator(_check_webhook_path)] = "telegram"
+    webhook_secret: Annotated[
+        SecretStr | None, BeforeValidator(_empty_is_unset), AfterValidator(_check_webhook_secret)
+    ] = None
+    log_format: Annotated[Literal["text", "json"], BeforeValidator(_lowercase)] = "text"
 
     @field_validator("database_url")
     @classmethod
@@ -82,6 +136,13 @@ class Settings(BaseSettings):
             return None
         rest = self.database_url[len(prefix) :].split("?")[0]
         return None if rest in ("", ":memory:") else Path(rest)
+
+    @property
+    def webhook_endpoint(self) -> str | None:
+        """The full URL Telegram posts updates to: WEBHOOK_URL, then WEBHOOK_PATH."""
+        if self.webhook_url is None:
+            return None
+        return f"{self.webhook_url}/{self.webhook_path}" if self.webhook_path else self.webhook_url
 
 
 def load_settings() -> Settings:

@@ -291,16 +291,12 @@ class FakeTelegram:
         return message
 
     def _api_sendDocument(self, params: dict[str, Any]) -> dict[str, Any]:
-        document = params.get("document")
+        document = params.get("document")  # the bytes stay in self.requests
+        name = getattr(document, "filename", "file")
         return self._bot_message(
             int(params["chat_id"]),
             caption=params.get("caption"),
-            document={
-                "file_id": "doc",
-                "file_unique_id": "doc",
-                "file_name": getattr(document, "filename", "file"),
-            },
-            document_bytes=getattr(document, "input_file_content", None),
+            document={"file_id": "doc", "file_unique_id": "doc", "file_name": name},
         )
 
     def _api_getUpdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:

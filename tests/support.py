@@ -13,6 +13,7 @@ from bot.db.engine import Database
 from tests.fakegram import FakeTelegram
 
 TOKEN = "123456:TEST-token-not-real"
+ENCRYPTION_KEY = "BHQAM7eL2cbB0jwppaiNrKb8z0j-VynUVytX_-bCzdg="  # for tests only
 
 
 class FakeClock:
@@ -36,6 +37,7 @@ def make_settings(
         "telegram_bot_token": TOKEN,
         "database_url": database_url,
         "telegram_base_url": "http://fake.invalid/bot",
+        "encryption_keys": ENCRYPTION_KEY,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -13,6 +13,7 @@ from bot.db.models import Couple, Round
 from bot.telegram.app import build_application
 from bot.telegram.scheduler import run_tick
 from tests.fakegram import FakeRequest, FakeTelegram, FakeUser
+from tests.process import eventually
 from tests.support import FakeClock, Harness, make_settings
 from tests.test_pairing import paired
 
@@ -166,7 +167,8 @@ async def test_far_time_zones_get_their_own_local_date(
     alex, _ = couple
     await bot.send(alex.text(f"/timezone {zone}"))  # UTC+14 and UTC-12
     await bot.send(alex.text("/time 20:00"))
-    # 20:00 at UTC+14 on 3 March is 06:00 UTC on 3 March; at UTC-12 on 2 March, 08:00 UTC on 3 March.
+    # 20:00 on 3 March at UTC+14 is 06:00 UTC on 3 March;
+    # 20:00 on 2 March at UTC-12 is 08:00 UTC on 3 March.
     await ticks_every(bot, at(3, 5, 0), at(3, 9, 0), 30)
     assert await evening_dates(bot) == [dt.date(2026, 3, local_day)]
     assert prompts(alex) == 1
@@ -392,9 +394,7 @@ async def test_the_real_job_runs_in_a_real_application(
     clock.set(at(2, 20, 0))
     await app.start()  # starts the JobQueue: the tick job runs on its own
     try:
-        async with asyncio.timeout(20):
-            while prompts(alex) + prompts(sam) < 2:
-                await asyncio.sleep(0.05)
+        await eventually(lambda: prompts(alex) + prompts(sam) >= 2, 20, "the job's prompts")
     finally:
         await app.stop()
         await bot.stop()

@@ -22,6 +22,8 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     "read, then fail to upgrade to a write lock" races into plain waiting, so concurrent
     answers to one round queue up instead of failing.
     """
+    # Statement parameters can hold what people wrote: keep them out of errors and logs.
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
 

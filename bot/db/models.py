@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Index, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, MetaData, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from bot.db.crypto import EncryptedText
 from bot.db.types import UTCDateTime
 
 NAMING = {
@@ -40,6 +41,9 @@ class Person(Base):
     awaiting: Mapped[str | None] = mapped_column(String(32))
     # Set when the person blocked the bot: deliveries skip them until they come back.
     unreachable_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Wrong invite codes in a row, and since when: too many in a short time are throttled.
+    code_failures: Mapped[int] = mapped_column(default=0)
+    code_failures_since: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class Couple(Base):
@@ -83,7 +87,7 @@ class JarSlip(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     couple_id: Mapped[int] = mapped_column(ForeignKey("couples.id"), index=True)
     author_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(EncryptedText)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     drawn_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
@@ -125,7 +129,7 @@ class Answer(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"))
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
-    text: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str | None] = mapped_column(EncryptedText)
     media_kind: Mapped[str | None] = mapped_column(String(16))  # voice | photo | video_note
     file_id: Mapped[str | None] = mapped_column(String(256))
     chat_id: Mapped[int] = mapped_column(BigInteger)  # the message it came in, for edits
@@ -181,3 +185,21 @@ class Delivery(Base):
     next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     error: Mapped[str | None] = mapped_column(String(64))
+
+
+class ProcessedUpdate(Base):
+    """Telegram update ids already handled, so an update delivered twice is handled once."""
+
+    __tablename__ = "processed_updates"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class GroupChat(Base):
+    """A group or channel that was told, once, that the bot works in private chats only."""
+
+    __tablename__ = "group_chats"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    told_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

@@ -32,6 +32,7 @@ class Notice:
     tag: str | None = None
     copy_from: tuple[int, int] | None = None  # (chat_id, message_id) of media to copy
     reply_to: int | None = None  # message id in this chat to reply to
+    document: tuple[str, bytes] | None = None  # (file name, content), sent as a file
 
 
 class Refusal(Exception):

@@ -19,6 +19,9 @@ from bot.services.people import couple_of, say
 from bot.services.schedule import reschedule
 
 CODE_BYTES = 12  # 96 bits; token_urlsafe gives 16 characters, fine for a /start payload
+# Guessing is hopeless at 96 bits, but a flood of wrong codes is still refused for a while.
+MAX_WRONG_CODES = 5
+WRONG_CODE_WINDOW = dt.timedelta(minutes=15)
 
 
 def hash_code(code: str) -> str:
@@ -65,9 +68,20 @@ async def redeem(
     if person.couple_id is not None:
         _, partner = await couple_of(session, person)
         raise Refusal(say(person, "already_paired", partner=partner.first_name))
-    invite = await session.scalar(select(Invite).where(Invite.code_hash == hash_code(code)))
-    if invite is None or not looks_like_code(code):
-        raise Refusal(say(person, "code_unknown"))
+    since = person.code_failures_since
+    recent = since is not None and since > now - WRONG_CODE_WINDOW
+    if recent and person.code_failures >= MAX_WRONG_CODES:
+        assert since is not None
+        wait = since + WRONG_CODE_WINDOW - now
+        raise Refusal(say(person, "code_throttled", minutes=int(wait.total_seconds() // 60) + 1))
+    invite = None
+    if looks_like_code(code):
+        invite = await session.scalar(select(Invite).where(Invite.code_hash == hash_code(code)))
+    if invite is None:
+        # Not a refusal: the count of wrong codes must be kept.
+        person.code_failures = person.code_failures + 1 if recent else 1
+        person.code_failures_since = since if recent else now
+        return [say(person, "code_unknown")]
     if invite.person_id == person.id:
         raise Refusal(say(person, "code_own"))
     if invite.used_at is not None:
@@ -106,6 +120,7 @@ async def redeem(
     if joined.rowcount != 2:  # type: ignore[attr-defined]
         raise Refusal(say(person, "inviter_paired", partner=inviter.first_name))
     inviter.couple_id = person.couple_id = couple.id
+    person.code_failures, person.code_failures_since = 0, None
     await session.execute(
         delete(Invite).where(
             Invite.person_id.in_([inviter.id, person.id]), Invite.used_at.is_(None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from sqlalchemy.exc import IntegrityError
 from telegram import BotCommand, Update
 from telegram.constants import ChatType
 from telegram.ext import (
@@ -21,13 +22,14 @@ from telegram.request import BaseRequest
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.content import Libraries
+from bot.db import crypto
 from bot.db.engine import Database
-from bot.db.models import Person
-from bot.logs import TimedUpdates
+from bot.db.models import GroupChat, Person
+from bot.logs import TimedUpdates, hold_content_loggers
 from bot.paths import content_dir
 from bot.services.notices import Notice
 from bot.services.people import say
-from bot.telegram import pairing, rounds, scheduler
+from bot.telegram import pairing, privacy, rounds, scheduler
 from bot.telegram.deps import Context, deps, serve
 from bot.texts import Texts
 
@@ -41,6 +43,8 @@ MENU = [
     ("settings", "Evening time, time zone, jar day"),
     ("pair", "Invite your partner"),
     ("status", "Who you're paired with"),
+    ("export", "A copy of your data"),
+    ("forget", "Delete your data"),
     ("help", "Everything I can do"),
 ]
 
@@ -57,7 +61,13 @@ async def private_only(update: Update, context: Context) -> None:
     )
     is_command = message is not None and (message.text or "").startswith("/")
     if (added or is_command) and chat.type != ChatType.CHANNEL:
-        text = deps(context).texts.render("private_only", None, bot_username=context.bot.username)
+        d = deps(context)
+        try:
+            async with d.db.transaction() as session:
+                session.add(GroupChat(chat_id=chat.id, told_at=d.clock.now()))
+        except IntegrityError:
+            raise ApplicationHandlerStop from None  # told before
+        text = d.texts.render("private_only", None, bot_username=context.bot.username)
         await context.bot.send_message(chat.id, text)
     raise ApplicationHandlerStop
 
@@ -110,6 +120,8 @@ def build_application(
     request: BaseRequest | None = None,
 ) -> Application:  # type: ignore[type-arg]
     """The bot, ready to run; tests pass their own database, clock and transport."""
+    hold_content_loggers()  # also when the bot is built without setup_logging (tests)
+    crypto.configure(crypto.load_keys(settings))
 
     async def post_init(app: Application) -> None:  # type: ignore[type-arg]
         from bot.telegram.deps import Deps
@@ -144,6 +156,7 @@ def build_application(
     app.add_handler(TypeHandler(Update, private_only), group=-1)
     app.add_handlers(pairing.HANDLERS)
     app.add_handlers(scheduler.HANDLERS)
+    app.add_handlers(privacy.HANDLERS)
     app.add_handlers(rounds.HANDLERS)
     # Whatever no feature took: unknown commands, and buttons with data we don't know.
     app.add_handlers(

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.ext import ContextTypes
@@ -14,7 +18,8 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.content import Libraries
 from bot.db.engine import Database
-from bot.db.models import Person
+from bot.db.models import Person, ProcessedUpdate
+from bot.logs import bind
 from bot.services.notices import Notice, Refusal
 from bot.services.people import PersonInfo, touch_person
 from bot.services.rounds import record_delivered
@@ -31,6 +36,7 @@ class Deps:
     libraries: Libraries
 
 
+log = logging.getLogger("bot.updates")
 Context = ContextTypes.DEFAULT_TYPE
 Work = Callable[[AsyncSession, Person], Awaitable[list[Notice]]]
 
@@ -55,13 +61,37 @@ async def serve(update: Update, context: Context, work: Work) -> list[Any]:
     d = deps(context)
     try:
         async with d.db.transaction() as session:
+            if not await first_delivery(session, update.update_id, d.clock.now()):
+                log.info("update %s was handled before", update.update_id)
+                return []
             person = await touch_person(session, person_info(update), d.clock.now())
+            bind(couple_id=person.couple_id)
             notices = await work(session, person)
+            outcome = "done"
     except Refusal as refusal:
-        notices = refusal.notices
+        notices, outcome = refusal.notices, "refused"
     sent = await send_notices(context.bot, d.texts, notices)
     await remember_rounds(d, notices, sent)
+    # Message keys only: never the text of a question, answer or slip.
+    log.info("update %s %s: %s", update.update_id, outcome, ",".join(n.key for n in notices))
     return sent
+
+
+async def first_delivery(session: AsyncSession, update_id: int, now: dt.datetime) -> bool:
+    """Record the update id in the handling transaction; False if it was handled already."""
+    try:
+        async with session.begin_nested():
+            session.add(ProcessedUpdate(update_id=update_id, seen_at=now))
+    except IntegrityError:
+        return False
+    return True
+
+
+async def forget_old_updates(session: AsyncSession, now: dt.datetime) -> None:
+    """Telegram stops redelivering an update within a day; two are kept to be safe."""
+    await session.execute(
+        delete(ProcessedUpdate).where(ProcessedUpdate.seen_at < now - dt.timedelta(days=2))
+    )
 
 
 async def remember_rounds(d: Deps, notices: list[Notice], sent: list[Any]) -> None:

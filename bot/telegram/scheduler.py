@@ -22,7 +22,14 @@ from bot.db.models import Person
 from bot.services import evening, schedule
 from bot.services.notices import Notice
 from bot.services.people import say
-from bot.telegram.deps import Context, Deps, deps, remember_rounds, serve
+from bot.telegram.deps import (
+    Context,
+    Deps,
+    deps,
+    forget_old_updates,
+    remember_rounds,
+    serve,
+)
 from bot.telegram.rounds import callback_int
 from bot.telegram.send import send_notice, send_notices
 
@@ -62,6 +69,7 @@ async def run_tick(app: Application) -> None:  # type: ignore[type-arg]
         if len(batch) < r.batch:
             break
     async with d.db.transaction() as session:
+        await forget_old_updates(session, now)
         notices = await evening.due_timers(session, now)
         notices += await evening.due_reminders(session, now, r, d.libraries)
     await send_notices(app.bot, d.texts, notices)

@@ -58,6 +58,9 @@ async def send_notice(bot: Bot, texts: Texts, notice: Notice) -> Message | Messa
     """Send one notice; long text goes in several messages, buttons on the last one."""
     text = texts.render(notice.key, notice.language, **notice.params)
     markup = keyboard(texts, notice)
+    if notice.document is not None:
+        name, content = notice.document
+        return await bot.send_document(notice.chat_id, content, filename=name, caption=text)
     sent: Message | MessageId | None = None
     pieces = split_text(text)
     reply = (
