@@ -73,6 +73,12 @@ async def db(db_url: str) -> AsyncIterator[Database]:
     await database.dispose()
 
 
+@pytest.fixture(autouse=True)
+def no_retry_waits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Send retries after a timeout happen at once in tests (their order is what is tested)."""
+    monkeypatch.setattr("bot.telegram.send.RETRY_DELAYS", (0.0, 0.0))
+
+
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock(dt.datetime(2026, 3, 2, 12, 0, tzinfo=dt.UTC))

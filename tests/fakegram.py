@@ -161,6 +161,7 @@ class FakeTelegram:
     blocked: set[int] = field(default_factory=set)
     pending_updates: list[dict[str, Any]] = field(default_factory=list)
     user_messages: dict[int, dict[str, Any]] = field(default_factory=dict)
+    send_delay: float = 0.0  # seconds the HTTP server takes over each send (a slow Telegram)
 
     def __post_init__(self) -> None:
         self._ids = itertools.count(1000)
@@ -405,6 +406,8 @@ class FakeBotAPIServer:
                     await asyncio.wait_for(self.tg.new_update.wait(), deadline - time.monotonic())
                 except TimeoutError:
                     break
+        if self.tg.send_delay and method.startswith(("send", "copy")):
+            await asyncio.sleep(self.tg.send_delay)
         try:
             status, body = self.tg.handle(method, params)
         except (TimedOut, NetworkError):

@@ -149,6 +149,8 @@ class Reveal(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # The last time the scheduler claimed it to send again (its first send was not confirmed).
+    retried_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class RoundMessage(Base):

@@ -92,16 +92,6 @@ async def deliver_round(
     return notices
 
 
-async def record_delivered(session: AsyncSession, tag: str, chat_id: int, message_id: int) -> None:
-    """Remember which round a delivered message belongs to (for replies to it)."""
-    _, round_id, person_id = tag.split(":")
-    session.add(
-        RoundMessage(
-            round_id=int(round_id), person_id=int(person_id), chat_id=chat_id, message_id=message_id
-        )
-    )
-
-
 async def round_for_reply(
     session: AsyncSession, person: Person, chat_id: int, message_id: int
 ) -> int | None:
@@ -238,12 +228,15 @@ async def reveal(
 
 
 def reveal_notice(viewer: Person, author: Person, answer: Answer, question: str) -> Notice:
+    """The partner's answer under the question; media is copied from their chat."""
+    tag = f"reveal:{answer.round_id}:{viewer.id}"
     if answer.media_kind:
         return Notice(
             viewer.chat_id,
             "reveal_media",
             {"partner": author.first_name, "question": question},
             language=viewer.language_code,
+            tag=tag,
             copy_from=(answer.chat_id, answer.message_id),
         )
     return Notice(
@@ -251,7 +244,70 @@ def reveal_notice(viewer: Person, author: Person, answer: Answer, question: str)
         "reveal",
         {"partner": author.first_name, "question": question, "answer": answer.text or ""},
         language=viewer.language_code,
+        tag=tag,
     )
+
+
+async def record_sent(
+    session: AsyncSession, tag: str, chat_id: int, message_id: int, now: dt.datetime
+) -> None:
+    """After a send: map a question message to its round, or mark a reveal as delivered."""
+    kind, round_id, person_id = tag.split(":")
+    if kind == "round":
+        session.add(
+            RoundMessage(
+                round_id=int(round_id),
+                person_id=int(person_id),
+                chat_id=chat_id,
+                message_id=message_id,
+            )
+        )
+    elif kind == "reveal":
+        await session.execute(
+            update(Reveal)
+            .where(Reveal.round_id == int(round_id), Reveal.person_id == int(person_id))
+            .values(sent_at=now)
+        )
+
+
+async def unsent_reveals(
+    session: AsyncSession,
+    now: dt.datetime,
+    libraries: Libraries,
+    wait: dt.timedelta = dt.timedelta(minutes=1),
+) -> list[Notice]:
+    """Reveals whose send was not confirmed (Telegram down, the bot stopped): again."""
+    rows = list(
+        await session.scalars(
+            select(Reveal)
+            .where(
+                Reveal.sent_at.is_(None),
+                func.coalesce(Reveal.retried_at, Reveal.created_at) <= now - wait,
+            )
+            .order_by(Reveal.id)
+            .limit(500)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    notices = []
+    for row in rows:
+        row.retried_at = now
+        rnd = await session.get(Round, row.round_id)
+        viewer = await session.get(Person, row.person_id)
+        if rnd is None or viewer is None or viewer.unreachable_at is not None:
+            continue
+        couple = await session.get(Couple, rnd.couple_id)
+        assert couple is not None
+        author_id = partner_id(couple, viewer.id)
+        author = await session.get(Person, author_id)
+        answer = await session.scalar(
+            select(Answer).where(Answer.round_id == rnd.id, Answer.person_id == author_id)
+        )
+        if author is None or answer is None:
+            continue
+        question, _ = await question_of(session, rnd, libraries, viewer.language_code)
+        notices.append(reveal_notice(viewer, author, answer, question))
+    return notices
 
 
 async def edit_answer(

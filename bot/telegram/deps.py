@@ -20,9 +20,9 @@ from bot.content import Libraries
 from bot.db.engine import Database
 from bot.db.models import Person, ProcessedUpdate
 from bot.logs import bind
+from bot.services import rounds
 from bot.services.notices import Notice, Refusal
 from bot.services.people import PersonInfo, touch_person
-from bot.services.rounds import record_delivered
 from bot.telegram.send import send_notices
 from bot.texts import Texts
 
@@ -71,7 +71,7 @@ async def serve(update: Update, context: Context, work: Work) -> list[Any]:
     except Refusal as refusal:
         notices, outcome = refusal.notices, "refused"
     sent = await send_notices(context.bot, d.texts, notices)
-    await remember_rounds(d, notices, sent)
+    await record_sent(d, notices, sent)
     # Message keys only: never the text of a question, answer or slip.
     log.info("update %s %s: %s", update.update_id, outcome, ",".join(n.key for n in notices))
     return sent
@@ -94,11 +94,13 @@ async def forget_old_updates(session: AsyncSession, now: dt.datetime) -> None:
     )
 
 
-async def remember_rounds(d: Deps, notices: list[Notice], sent: list[Any]) -> None:
-    """Map each delivered question message to its round, so replies to it find the round."""
+async def record_sent(d: Deps, notices: list[Notice], sent: list[Any]) -> None:
+    """After sending: map question messages to rounds; mark reveals delivered."""
     tagged = [(n, m) for n, m in zip(notices, sent, strict=True) if n.tag and m is not None]
     if tagged:
         async with d.db.transaction() as session:
             for notice, message in tagged:
                 assert notice.tag is not None
-                await record_delivered(session, notice.tag, notice.chat_id, message.message_id)
+                await rounds.record_sent(
+                    session, notice.tag, notice.chat_id, message.message_id, d.clock.now()
+                )

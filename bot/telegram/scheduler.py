@@ -22,12 +22,13 @@ from bot.db.models import Person
 from bot.services import evening, schedule
 from bot.services.notices import Notice
 from bot.services.people import say
+from bot.services.rounds import unsent_reveals
 from bot.telegram.deps import (
     Context,
     Deps,
     deps,
     forget_old_updates,
-    remember_rounds,
+    record_sent,
     serve,
 )
 from bot.telegram.rounds import callback_int
@@ -71,8 +72,10 @@ async def run_tick(app: Application) -> None:  # type: ignore[type-arg]
     async with d.db.transaction() as session:
         await forget_old_updates(session, now)
         notices = await evening.due_timers(session, now)
+        notices += await unsent_reveals(session, now, d.libraries)
         notices += await evening.due_reminders(session, now, r, d.libraries)
-    await send_notices(app.bot, d.texts, notices)
+    sent = await send_notices(app.bot, d.texts, notices)
+    await record_sent(d, notices, sent)
 
 
 async def _deliver(
@@ -95,7 +98,7 @@ async def _deliver(
     async with d.db.transaction() as session:
         notices = await evening.record_outcome(session, delivery_id, error, blocked, d.clock.now())
     if sent is not None:
-        await remember_rounds(d, [notice], [sent])
+        await record_sent(d, [notice], [sent])
     await send_notices(app.bot, d.texts, notices)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from telegram import (
@@ -13,7 +14,7 @@ from telegram import (
     ReplyParameters,
 )
 from telegram.constants import MessageLimit
-from telegram.error import Forbidden
+from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
 
 from bot.services.notices import Notice
 from bot.texts import Texts
@@ -54,7 +55,27 @@ def split_text(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str
     return pieces
 
 
+# Seconds to wait before trying again after a timeout or network error. Rate limits (429)
+# are waited out by AIORateLimiter; after the last try the caller records the failure.
+RETRY_DELAYS: tuple[float, ...] = (0.5, 2.0)
+
+
 async def send_notice(bot: Bot, texts: Texts, notice: Notice) -> Message | MessageId | None:
+    """Send one notice, trying again with backoff on timeouts and network errors."""
+    for delay in (*RETRY_DELAYS, None):
+        try:
+            return await _send_once(bot, texts, notice)
+        except BadRequest:
+            raise  # a subclass of NetworkError, but trying again would not help
+        except NetworkError as exc:  # TimedOut included
+            if delay is None:
+                raise
+            log.info("sending %s failed (%s); trying again", notice.key, type(exc).__name__)
+            await asyncio.sleep(delay)
+    raise AssertionError("unreachable")
+
+
+async def _send_once(bot: Bot, texts: Texts, notice: Notice) -> Message | MessageId | None:
     """Send one notice; long text goes in several messages, buttons on the last one."""
     text = texts.render(notice.key, notice.language, **notice.params)
     markup = keyboard(texts, notice)
@@ -85,12 +106,19 @@ async def send_notice(bot: Bot, texts: Texts, notice: Notice) -> Message | Messa
 async def send_notices(
     bot: Bot, texts: Texts, notices: list[Notice]
 ) -> list[Message | MessageId | None]:
-    """Send each notice; one person having blocked the bot doesn't stop the others."""
+    """Send each notice; one that fails (blocked, Telegram down) doesn't stop the others.
+
+    Whatever must not be lost is recorded before it is sent and sent again by the
+    scheduler when its send is not confirmed (deliveries, reveals).
+    """
     results: list[Message | MessageId | None] = []
     for notice in notices:
         try:
             results.append(await send_notice(bot, texts, notice))
         except Forbidden:
             log.info("chat %s has blocked the bot; notice %s not sent", notice.chat_id, notice.key)
+            results.append(None)
+        except TelegramError as exc:
+            log.warning("notice %s not sent: %s", notice.key, type(exc).__name__)
             results.append(None)
     return results
