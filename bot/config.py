@@ -25,7 +25,12 @@ def parse_hhmm(value: str) -> dt.time:
     text = value.strip()
     hours, sep, minutes = text.partition(":")
     if not (
-        sep and hours.isdigit() and minutes.isdigit() and len(minutes) == 2 and len(hours) <= 2
+        sep
+        and (hours + minutes).isascii()
+        and hours.isdecimal()
+        and minutes.isdecimal()
+        and len(minutes) == 2
+        and len(hours) <= 2
     ):
         raise ValueError("expected a 24-hour time like 20:00")
     h, m = int(hours), int(minutes)
@@ -37,7 +42,7 @@ def parse_hhmm(value: str) -> dt.time:
 def _check_timezone(value: str) -> str:
     try:
         zoneinfo.ZoneInfo(value)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError) as exc:  # "Europe" is a folder
         raise ValueError("expected an IANA time zone name such as Europe/Berlin") from exc
     return value
 

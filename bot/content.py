@@ -277,11 +277,20 @@ def _table(library: Library) -> str:
 
 def content_command(as_json: bool) -> int:
     """``python -m bot content [--json]``: print the English counts; 2 if content is broken."""
+    from bot.practices_content import Practices
+
     try:
         libraries = Libraries.load(paths.content_dir())
-    except (ContentError, FileNotFoundError) as exc:
+        practices = Practices.load(paths.content_dir())
+    except (ContentError, FileNotFoundError, ValueError) as exc:
         print(f"content error: {exc}", file=sys.stderr)
         return 2
     english = libraries.for_language(DEFAULT_LANGUAGE)
-    print(json.dumps(counts(english), indent=2) if as_json else _table(english))
+    if as_json:
+        print(json.dumps({**counts(english), **practices.counts()}, indent=2))
+    else:
+        print(_table(english))
+        print()
+        for kind, values in practices.counts().items():
+            print(f"{kind}: " + ", ".join(f"{k} {v}" for k, v in values.items()))  # type: ignore[attr-defined]
     return 0

@@ -12,6 +12,7 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
+from bot.db.crypto import EncryptedText
 from bot.db.models import Base
 from bot.db.types import UTCDateTime
 
@@ -22,6 +23,8 @@ def render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
     """Revisions use plain column types, so they never import the bot's Python types."""
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
+    if type_ == "type" and isinstance(obj, EncryptedText):
+        return "sa.Text()"
     return False
 
 

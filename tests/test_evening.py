@@ -93,7 +93,8 @@ async def test_restart_before_sending_sends_the_pending_prompt(
     alex, sam = couple
     bot.clock.set(at(2, 20, 0))
     async with bot.db.transaction() as session:  # recorded, then the bot stops before sending
-        await evening.claim_due(session, bot.clock.now(), rules(bot.deps), bot.deps.libraries)
+        d = bot.deps
+        await evening.claim_due(session, bot.clock.now(), rules(d), d.libraries, d.practices)
     assert prompts(alex) == 0
     bot = await restarted(bot, db_url)
     bot.clock.set(at(2, 20, 3))

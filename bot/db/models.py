@@ -64,6 +64,12 @@ class Couple(Base):
     # scheduler's query is "which of these have passed", answered by an index.
     next_evening_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
     next_jar_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
+    # The other practices: an opt-in midday check-in, and a weekly nudge (appreciation, a date).
+    checkin_time: Mapped[str | None] = mapped_column(String(5))  # None: off
+    next_checkin_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
+    weekly_on: Mapped[bool] = mapped_column(default=True)
+    next_weekly_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
+    quiz_revealed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class Invite(Base):
@@ -115,6 +121,8 @@ class Round(Base):
     timer_ends_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
     timer_done_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     reminded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # An evening may bring back a shared memory ("Remember when ...?").
+    memory_id: Mapped[int | None] = mapped_column(ForeignKey("memories.id", use_alter=True))
 
 
 class Answer(Base):
@@ -205,3 +213,68 @@ class GroupChat(Base):
 
     chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     told_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class Appreciation(Base):
+    """One partner's "thank you" to the other; together they are the gratitude list."""
+
+    __tablename__ = "appreciations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    couple_id: Mapped[int] = mapped_column(ForeignKey("couples.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    text: Mapped[str] = mapped_column(EncryptedText)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class Memory(Base):
+    """A shared good memory, resurfaced now and then and on its anniversary."""
+
+    __tablename__ = "memories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    couple_id: Mapped[int] = mapped_column(ForeignKey("couples.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    text: Mapped[str] = mapped_column(EncryptedText)
+    happened_on: Mapped[dt.date | None] = mapped_column(Date)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    resurfaced_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class EyeContact(Base):
+    """A few minutes of eye contact: the end time is stored so "done" survives restarts."""
+
+    __tablename__ = "eye_contacts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    couple_id: Mapped[int] = mapped_column(ForeignKey("couples.id"), index=True)
+    minutes: Mapped[int]
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
+    done_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class QuizAnswer(Base):
+    """One person's choice on one love-languages quiz item, within their couple."""
+
+    __tablename__ = "quiz_answers"
+    __table_args__ = (UniqueConstraint("couple_id", "person_id", "item_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    couple_id: Mapped[int] = mapped_column(ForeignKey("couples.id"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    item_id: Mapped[str] = mapped_column(String(16))
+    language: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class DoneDate(Base):
+    """A date idea the couple marked "we did it"."""
+
+    __tablename__ = "done_dates"
+    __table_args__ = (UniqueConstraint("couple_id", "idea_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    couple_id: Mapped[int] = mapped_column(ForeignKey("couples.id"), index=True)
+    idea_id: Mapped[str] = mapped_column(String(16))
+    done_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

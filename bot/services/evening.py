@@ -19,12 +19,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import parse_hhmm
 from bot.content import Libraries, choose
 from bot.db.models import Answer, Couple, Delivery, Person, Round
+from bot.practices_content import Practices
+from bot.services import gratitude, together
 from bot.services.jar import days_together, library_history, new_round
 from bot.services.notices import Notice, Refusal
 from bot.services.people import partner_id, say
 from bot.services.rounds import own_round, question_of, round_notice
 from bot.services.schedule import (
     WEEKDAYS,
+    WEEKLY_AT,
+    WEEKLY_DAY,
     is_paused,
     local_date,
     next_slot,
@@ -47,11 +51,10 @@ class Rules:
 
 
 def _due_slot(
-    couple: Couple, now: dt.datetime, grace: dt.timedelta, weekday: int | None = None
+    couple: Couple, now: dt.datetime, grace: dt.timedelta, at: dt.time, weekday: int | None
 ) -> dt.datetime | None:
     """The most recent slot within the grace window, if one has passed; else None."""
-    tz, at = zone(couple.timezone), parse_hhmm(couple.evening_time)
-    slot = next_slot(now - grace - dt.timedelta(microseconds=1), tz, at, weekday)
+    slot = next_slot(now - grace - dt.timedelta(microseconds=1), zone(couple.timezone), at, weekday)
     return slot if slot <= now else None
 
 
@@ -80,6 +83,9 @@ async def _open_round(
                 source=source,
                 local_date=day,
             )
+            if source == "evening":
+                memory = await gratitude.memory_for_evening(session, couple, day, now)
+                rnd.memory_id = memory.id if memory else None
             for pid in (couple.person_a_id, couple.person_b_id):
                 session.add(
                     Delivery(
@@ -97,11 +103,17 @@ async def _open_round(
 
 
 async def claim_due(
-    session: AsyncSession, now: dt.datetime, rules: Rules, libraries: Libraries
-) -> int:
-    """Open the rounds of couples whose evening or jar slot has passed; move slots on.
+    session: AsyncSession,
+    now: dt.datetime,
+    rules: Rules,
+    libraries: Libraries,
+    practices: Practices,
+) -> tuple[int, list[Notice]]:
+    """Open the rounds of couples whose evening, jar, check-in slot has passed (and make
+    the weekly nudges); move every slot on.
 
-    Returns how many couples were looked at, so the caller can loop until none are left.
+    Returns how many couples were looked at, so the caller can loop until none are left,
+    and the weekly nudges to send once the transaction has committed.
     """
     unscheduled = await session.scalars(
         select(Couple)
@@ -115,30 +127,57 @@ async def claim_due(
             select(Couple)
             .where(
                 Couple.ended_at.is_(None),
-                or_(Couple.next_evening_at <= now, Couple.next_jar_at <= now),
+                or_(
+                    Couple.next_evening_at <= now,
+                    Couple.next_jar_at <= now,
+                    Couple.next_checkin_at <= now,
+                    Couple.next_weekly_at <= now,
+                ),
             )
             .order_by(Couple.next_evening_at)
             .limit(rules.batch)
             .with_for_update(skip_locked=True)
         )
     )
+    notices: list[Notice] = []
     for couple in due:
-        sendable = not is_paused(couple, now) and len(await _reachable(session, couple)) == 2
-        if couple.next_evening_at is not None and couple.next_evening_at <= now:
-            slot = _due_slot(couple, now, rules.grace)
-            if sendable and slot is not None:
-                await _open_round(
-                    session, couple, now, "evening", local_date(slot, couple), libraries
-                )
-        if couple.next_jar_at is not None and couple.next_jar_at <= now:
-            weekday = None if couple.jar_day == "daily" else WEEKDAYS.index(couple.jar_day)
-            slot = _due_slot(couple, now, rules.grace, weekday)
-            if sendable and slot is not None:
-                await _open_round(
-                    session, couple, now, "jar_day", local_date(slot, couple), libraries
-                )
+        if is_paused(couple, now) or len(await _reachable(session, couple)) < 2:
+            reschedule(couple, now)
+            continue
+        evening_at = parse_hhmm(couple.evening_time)
+        jar_weekday = None if couple.jar_day in ("daily", "off") else WEEKDAYS.index(couple.jar_day)
+        checkin_at = parse_hhmm(couple.checkin_time) if couple.checkin_time else None
+        slots = (
+            ("evening", couple.next_evening_at, evening_at, None),
+            ("jar_day", couple.next_jar_at, evening_at, jar_weekday),
+            ("checkin", couple.next_checkin_at, checkin_at, None),
+            ("weekly", couple.next_weekly_at, WEEKLY_AT, WEEKLY_DAY),
+        )
+        for source, next_at, at, weekday in slots:
+            if next_at is None or next_at > now or at is None:
+                continue
+            slot = _due_slot(couple, now, rules.grace, at, weekday)
+            if slot is None:
+                continue
+            if source == "weekly":
+                notices += await _weekly(session, couple, now, practices)
+            else:
+                await _open_round(session, couple, now, source, local_date(slot, couple), libraries)
         reschedule(couple, now)
-    return len(due)
+    return len(due), notices
+
+
+async def _weekly(
+    session: AsyncSession, couple: Couple, now: dt.datetime, practices: Practices
+) -> list[Notice]:
+    seed = (couple.id, now.date().isoformat())
+    ideas = {
+        pid: await together.suggestion_for(session, couple, pid, practices, (seed, pid))
+        for pid in (couple.person_a_id, couple.person_b_id)
+    }
+    idea_id = await together.date_idea(session, couple, practices, now, seed)
+    idea = practices.idea(idea_id) if idea_id else None
+    return await gratitude.weekly_nudges(session, couple, now, ideas, idea.text if idea else None)
 
 
 async def claim_deliveries(

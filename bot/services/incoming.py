@@ -43,6 +43,8 @@ async def incoming(
         return [say(person, "add_prompt")]
     if round_id is None and person.awaiting and person.awaiting.startswith("answer:"):
         round_id = int(person.awaiting.removeprefix("answer:"))
+    if person.couple_id is None:
+        return [say(person, "pair_first")]
     if content is None:
         return [say(person, "answer_hint_media")]
     if round_id is not None:
@@ -62,6 +64,4 @@ async def incoming(
                 reply_to=content.message_id,
             )
         ]
-    if person.couple_id is None:
-        return [say(person, "pair_first")]
     return [say(person, "answer_hint")]

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content import Kind, Libraries, choose
 from bot.db.models import Answer, Couple, JarSlip, Person, Round
+from bot.parse import clean_text
 from bot.services.notices import Button, Notice, Refusal
 from bot.services.people import couple_of, say
 from bot.services.rounds import deliver_round, question_of
@@ -28,7 +29,7 @@ async def add_slip(
         person.awaiting = "add"
         return [say(person, "add_prompt")]
     person.awaiting = None
-    text = text.strip()
+    text = clean_text(text)
     if not text:
         raise Refusal(say(person, "add_empty"))
     if len(text) > SLIP_MAX:
@@ -126,7 +127,11 @@ async def new_round(
     else:
         kind: Kind = "evening" if source == "evening" else "questions"
         items = libraries.for_language(None).items(kind)
-        sources = ("evening",) if kind == "evening" else ("question", "jar", "jar_day")
+        sources: tuple[str, ...] = ("question", "jar", "jar_day")
+        if source in ("evening", "checkin"):
+            sources = (source,)
+        if source == "checkin":  # light everyday questions for the midday check-in
+            items = tuple(i for i in items if i.theme == "everyday" and i.depth == 1)
         item = choose(
             items,
             await library_history(session, couple, sources),

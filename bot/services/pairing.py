@@ -107,6 +107,7 @@ async def redeem(
         timezone=default_timezone,
         evening_time=default_evening,
         jar_day="sunday",
+        weekly_on=True,
     )
     reschedule(couple, now)
     session.add(couple)
@@ -120,6 +121,7 @@ async def redeem(
     if joined.rowcount != 2:  # type: ignore[attr-defined]
         raise Refusal(say(person, "inviter_paired", partner=inviter.first_name))
     inviter.couple_id = person.couple_id = couple.id
+    inviter.awaiting = person.awaiting = None  # an answer or slip in progress was for before
     person.code_failures, person.code_failures_since = 0, None
     await session.execute(
         delete(Invite).where(
@@ -163,6 +165,7 @@ async def unpair(
         .execution_options(synchronize_session=False)
     )
     person.couple_id = partner.couple_id = None
+    person.awaiting = partner.awaiting = None
     return [
         say(person, "unpaired", partner=partner.first_name),
         say(partner, "unpaired_by_partner", partner=person.first_name),

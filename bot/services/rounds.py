@@ -17,6 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content import Libraries
 from bot.db.models import Answer, Couple, JarSlip, Person, Reveal, Round, RoundMessage
+from bot.parse import clean_text
+from bot.services.gratitude import memory_line
 from bot.services.notices import Button, Notice, Refusal
 from bot.services.people import couple_of, partner_id, say
 
@@ -60,20 +62,25 @@ async def round_notice(
     text, author = await question_of(session, rnd, libraries, person.language_code)
     answer = (Button("btn_answer", f"ans:{rnd.id}"),)
     buttons: tuple[tuple[Button, ...], ...] = (answer,)
+    params = {"question": text, "author": author or ""}
     if rnd.source == "evening":
-        key = "evening"
+        memory = await memory_line(session, rnd)
+        key = f"evening_{memory['memory_kind']}" if memory else "evening"
+        params.update(memory)
         buttons = ((Button("btn_timer", f"timer:{rnd.id}"),),)
         if rnd.swapped_at is None:
             buttons += ((Button("btn_swap", f"swap:{rnd.id}"),),)
         buttons += (answer,)
     elif rnd.source == "jar_day":
         key = "jar_draw" if author else "jar_draw_library"
+    elif rnd.source == "checkin":
+        key = "checkin"
     else:
         key = "question_jar" if author else "question"
     return Notice(
         person.chat_id,
         key,
-        {"question": text, "author": author or ""},
+        params,
         buttons,
         person.language_code,
         tag=round_tag(rnd.id, person.id),
@@ -332,6 +339,9 @@ async def edit_answer(
     assert rnd is not None
     if rnd.revealed_at is not None:
         return [say(person, "answer_final")]
+    text = clean_text(text)
+    if not text:
+        return [say(person, "answer_hint_media")]
     answer.text, answer.updated_at = text, now
     return [say(person, "answer_edited")]
 

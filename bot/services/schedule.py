@@ -17,12 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import parse_hhmm
 from bot.db.models import Couple, Person
+from bot.parse import number, signed
 from bot.services.notices import Button, Notice, Refusal
 from bot.services.people import couple_of, say
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 JAR_DAYS = (*WEEKDAYS, "daily", "off")
 MAX_PAUSE_DAYS = 365
+WEEKLY_DAY, WEEKLY_AT = 5, dt.time(11, 0)
 _OFFSET = re.compile(r"^(?:UTC|GMT)?\s*([+-])\s*(\d{1,2})(?::?(\d{2}))?$", re.IGNORECASE)
 
 
@@ -85,6 +87,11 @@ def reschedule(couple: Couple, now: dt.datetime) -> None:
     else:
         weekday = None if couple.jar_day == "daily" else WEEKDAYS.index(couple.jar_day)
         couple.next_jar_at = next_slot(now, tz, at, weekday)
+    couple.next_checkin_at = (
+        next_slot(now, tz, parse_hhmm(couple.checkin_time)) if couple.checkin_time else None
+    )
+    # The weekly nudges come on Saturday late morning: a relaxed time, never at night.
+    couple.next_weekly_at = next_slot(now, tz, WEEKLY_AT, WEEKLY_DAY) if couple.weekly_on else None
 
 
 def is_paused(couple: Couple, now: dt.datetime) -> bool:
@@ -112,6 +119,8 @@ def settings_view(couple: Couple, person: Person, now: dt.datetime) -> Notice:
             "local": local_now(couple, now),
             "jarday": couple.jar_day,
             "until": paused,
+            "checkin": couple.checkin_time or "off",
+            "weekly": "on" if couple.weekly_on else "off",
         },
         (
             (Button("btn_earlier", "set:shift:-30"), Button("btn_later", "set:shift:30")),
@@ -150,7 +159,9 @@ async def change(
             person, partner, "time_set", time=couple.evening_time, timezone=couple.timezone
         )
     if what == "shift":
-        minutes = int(value) if value.lstrip("-").isdigit() and len(value) < 6 else 0
+        minutes = signed(value, most=24 * 60)
+        if not minutes:
+            raise Refusal(say(person, "button_stale"))
         at = dt.datetime.combine(dt.date(2000, 1, 1), parse_hhmm(couple.evening_time))
         couple.evening_time = (at + dt.timedelta(minutes=minutes)).strftime("%H:%M")
         reschedule(couple, now)
@@ -174,8 +185,8 @@ async def change(
         reschedule(couple, now)
         return _changed(person, partner, f"jarday_{'off' if day == 'off' else 'set'}", day=day)
     if what == "pause":
-        days = int(value) if value.isdigit() and len(value) < 5 else (7 if not value else 0)
-        if not 1 <= days <= MAX_PAUSE_DAYS:
+        days = number(value, most=MAX_PAUSE_DAYS) if value else 7
+        if days is None or days < 1:
             raise Refusal(say(person, "pause_invalid", most=MAX_PAUSE_DAYS))
         couple.paused_until = now + dt.timedelta(days=days)
         return _changed(person, partner, "paused", days=days)

@@ -13,6 +13,7 @@ from telegram.ext import (
     ApplicationBuilder,
     ApplicationHandlerStop,
     CallbackQueryHandler,
+    CommandHandler,
     MessageHandler,
     TypeHandler,
     filters,
@@ -27,9 +28,10 @@ from bot.db.engine import Database
 from bot.db.models import GroupChat, Person
 from bot.logs import TimedUpdates, hold_content_loggers
 from bot.paths import content_dir
+from bot.practices_content import Practices
 from bot.services.notices import Notice
 from bot.services.people import say
-from bot.telegram import pairing, privacy, rounds, scheduler
+from bot.telegram import pairing, practices, privacy, rounds, scheduler
 from bot.telegram.deps import Context, deps, serve
 from bot.texts import Texts
 
@@ -40,6 +42,11 @@ MENU = [
     ("add", "Drop a question into your jar"),
     ("jar", "How full your jar is"),
     ("history", "Past questions and answers"),
+    ("thanks", "Tell your partner what you appreciate"),
+    ("memory", "Save a good memory"),
+    ("date", "An idea for a date"),
+    ("eyes", "A few minutes of eye contact"),
+    ("languages", "The love-languages quiz"),
     ("settings", "Evening time, time zone, jar day"),
     ("pair", "Invite your partner"),
     ("status", "Who you're paired with"),
@@ -132,6 +139,7 @@ def build_application(
             clock=clock or SystemClock(),
             texts=Texts.load(content_dir()),
             libraries=Libraries.load(content_dir()),
+            practices=Practices.load(content_dir()),
         )
         await app.bot.set_my_commands([BotCommand(c, d) for c, d in MENU])
 
@@ -157,11 +165,19 @@ def build_application(
     app.add_handlers(pairing.HANDLERS)
     app.add_handlers(scheduler.HANDLERS)
     app.add_handlers(privacy.HANDLERS)
+    app.add_handlers(practices.HANDLERS)
     app.add_handlers(rounds.HANDLERS)
     # Whatever no feature took: unknown commands, and buttons with data we don't know.
     app.add_handlers(
-        [MessageHandler(filters.COMMAND, unknown_command), CallbackQueryHandler(unknown_button)]
+        [
+            MessageHandler(filters.COMMAND & filters.UpdateType.MESSAGE, unknown_command),
+            CallbackQueryHandler(unknown_button),
+        ]
     )
+    # Commands run from new messages only: editing "/add ..." must not add a second slip.
+    for handler in app.handlers[0]:
+        if isinstance(handler, CommandHandler):
+            handler.filters = handler.filters & filters.UpdateType.MESSAGE
     app.add_error_handler(on_error)
     scheduler.schedule_jobs(app, settings.tick_seconds)
     return app

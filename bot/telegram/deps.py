@@ -20,6 +20,7 @@ from bot.content import Libraries
 from bot.db.engine import Database
 from bot.db.models import Person, ProcessedUpdate
 from bot.logs import bind
+from bot.practices_content import Practices
 from bot.services import rounds
 from bot.services.notices import Notice, Refusal
 from bot.services.people import PersonInfo, touch_person
@@ -34,6 +35,7 @@ class Deps:
     clock: Clock
     texts: Texts
     libraries: Libraries
+    practices: Practices
 
 
 log = logging.getLogger("bot.updates")

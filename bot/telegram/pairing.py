@@ -9,10 +9,12 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot.db.models import Person
+from bot.parse import number
 from bot.services import pairing
 from bot.services.notices import Notice
 from bot.services.people import couple_of, say
 from bot.telegram.deps import Context, deps, serve
+from bot.telegram.send import remove_buttons
 
 
 async def start(update: Update, context: Context) -> None:
@@ -79,13 +81,14 @@ async def unpair_answer(update: Update, context: Context) -> None:
     d = deps(context)
 
     async def work(session: AsyncSession, person: Person) -> list[Notice]:
-        if len(parts) == 3 and parts[1] == "yes" and parts[2].isdigit():
-            return await pairing.unpair(session, person, int(parts[2]), d.clock.now())
+        couple_id = number(parts[2]) if len(parts) == 3 and parts[1] == "yes" else None
+        if couple_id is not None:
+            return await pairing.unpair(session, person, couple_id, d.clock.now())
         return [say(person, "unpair_kept")]
 
     await serve(update, context, work)
     if query.message is not None:
-        await query.edit_message_reply_markup(None)
+        await remove_buttons(query)
 
 
 async def status(update: Update, context: Context) -> None:

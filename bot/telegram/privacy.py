@@ -11,6 +11,7 @@ from bot.services import privacy
 from bot.services.notices import Notice
 from bot.services.people import say
 from bot.telegram.deps import Context, deps, serve
+from bot.telegram.send import remove_buttons
 
 
 async def export(update: Update, context: Context) -> None:
@@ -46,7 +47,7 @@ async def forget_answer(update: Update, context: Context) -> None:
         return await privacy.forget(session, person, d.clock.now())
 
     await serve(update, context, work)
-    await query.edit_message_reply_markup(None)
+    await remove_buttons(query)
 
 
 HANDLERS = [

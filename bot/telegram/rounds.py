@@ -7,6 +7,7 @@ from telegram import Message, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.db.models import Person
+from bot.parse import clean_text, number
 from bot.services import jar, rounds
 from bot.services.incoming import incoming
 from bot.services.notices import Notice
@@ -19,12 +20,14 @@ def answer_content(message: Message) -> AnswerContent | None:
     """What a message holds that can be an answer: text, voice, a photo or a video note."""
     chat_id, message_id = message.chat_id, message.message_id
     if message.text:
-        return AnswerContent(chat_id, message_id, text=message.text)
+        text = clean_text(message.text)
+        return AnswerContent(chat_id, message_id, text=text) if text else None
     if message.voice:
         return AnswerContent(chat_id, message_id, media_kind="voice", file_id=message.voice.file_id)
     if message.photo:
         photo = message.photo[-1]  # the largest size
-        return AnswerContent(chat_id, message_id, message.caption, "photo", photo.file_id)
+        caption = clean_text(message.caption) or None
+        return AnswerContent(chat_id, message_id, caption, "photo", photo.file_id)
     if message.video_note:
         note = message.video_note
         return AnswerContent(chat_id, message_id, media_kind="video_note", file_id=note.file_id)
@@ -33,9 +36,10 @@ def answer_content(message: Message) -> AnswerContent | None:
 
 def callback_int(update: Update, prefix: str) -> int | None:
     """The number after `prefix:` in callback data, or None when the data is not ours."""
-    data = update.callback_query.data if update.callback_query else None
-    rest = (data or "").removeprefix(f"{prefix}:")
-    return int(rest) if rest.isdigit() and len(rest) < 12 else None
+    data = (update.callback_query.data if update.callback_query else None) or ""
+    if not data.startswith(f"{prefix}:"):
+        return None
+    return number(data.removeprefix(f"{prefix}:"))
 
 
 async def question(update: Update, context: Context) -> None:
@@ -73,11 +77,13 @@ async def jar_status(update: Update, context: Context) -> None:
 async def history(update: Update, context: Context) -> None:
     """Past rounds, newest first, paged with buttons."""
     d = deps(context)
-    offset = callback_int(update, "hist") or 0
+    offset = callback_int(update, "hist") if update.callback_query else 0
     if update.callback_query:
         await update.callback_query.answer()
 
     async def work(session: AsyncSession, person: Person) -> list[Notice]:
+        if offset is None:  # a page button with data we don't recognise
+            return [say(person, "button_stale")]
         return await jar.history(session, person, offset, d.libraries, d.texts)
 
     await serve(update, context, work)

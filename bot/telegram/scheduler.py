@@ -19,7 +19,7 @@ from telegram.ext import (
 )
 
 from bot.db.models import Person
-from bot.services import evening, schedule
+from bot.services import evening, schedule, together
 from bot.services.notices import Notice
 from bot.services.people import say
 from bot.services.rounds import unsent_reveals
@@ -55,9 +55,11 @@ async def tick(context: Context) -> None:
 async def run_tick(app: Application) -> None:  # type: ignore[type-arg]
     d: Deps = app.bot_data["deps"]
     r, now = rules(d), d.clock.now()
+    nudges: list[Notice] = []
     while True:  # every due couple, a batch per transaction
         async with d.db.transaction() as session:
-            looked_at = await evening.claim_due(session, now, r, d.libraries)
+            looked_at, weekly = await evening.claim_due(session, now, r, d.libraries, d.practices)
+        nudges += weekly
         if looked_at < r.batch:
             break
     while True:
@@ -71,7 +73,8 @@ async def run_tick(app: Application) -> None:  # type: ignore[type-arg]
             break
     async with d.db.transaction() as session:
         await forget_old_updates(session, now)
-        notices = await evening.due_timers(session, now)
+        notices = nudges + await evening.due_timers(session, now)
+        notices += await together.due_eyes(session, now)
         notices += await unsent_reveals(session, now, d.libraries)
         notices += await evening.due_reminders(session, now, r, d.libraries)
     sent = await send_notices(app.bot, d.texts, notices)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 from telegram import (
     Bot,
+    CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
@@ -52,7 +54,7 @@ def split_text(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str
         pieces.append(text[:cut])
         text = text[cut:].lstrip("\n ") if cut < limit else text[cut:]
     pieces.append(text)
-    return pieces
+    return [piece for piece in pieces if piece.strip()]
 
 
 # Seconds to wait before trying again after a timeout or network error. Rate limits (429)
@@ -101,6 +103,12 @@ async def _send_once(bot: Bot, texts: Texts, notice: Notice) -> Message | Messag
         from_chat, message_id = notice.copy_from
         sent = await bot.copy_message(notice.chat_id, from_chat, message_id, reply_markup=markup)
     return sent
+
+
+async def remove_buttons(query: CallbackQuery) -> None:
+    """Take the buttons off a message once used; a second tap finds them gone already."""
+    with contextlib.suppress(BadRequest):  # "not modified": a double tap, or an old message
+        await query.edit_message_reply_markup(None)
 
 
 async def send_notices(
