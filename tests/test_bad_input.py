@@ -747,16 +747,16 @@ def forged(data: str, fragments: tuple[str, ...], marks: Any = ()) -> Any:
 
 
 FORGED: list[Any] = [
-    forged("ans:abc", (ROUND_UNKNOWN,)),
-    forged("ans:-1", (ROUND_UNKNOWN,)),
-    forged("ans:0", (ROUND_UNKNOWN,)),
-    forged("ans:1.0", (ROUND_UNKNOWN,)),
-    forged("ans: 1", (ROUND_UNKNOWN,)),
-    forged("ans:1\x00", (ROUND_UNKNOWN,)),
-    forged("ans:", (ROUND_UNKNOWN,)),
-    forged("ans:99999999999", (ROUND_UNKNOWN,)),
-    forged("ans:99999999999999999999999999", (ROUND_UNKNOWN,)),
-    forged("ans:²", (ROUND_UNKNOWN,)),
+    forged("ans:abc", (STALE, ROUND_UNKNOWN)),
+    forged("ans:-1", (STALE, ROUND_UNKNOWN)),
+    forged("ans:0", (STALE, ROUND_UNKNOWN)),
+    forged("ans:1.0", (STALE, ROUND_UNKNOWN)),
+    forged("ans: 1", (STALE, ROUND_UNKNOWN)),
+    forged("ans:1\x00", (STALE, ROUND_UNKNOWN)),
+    forged("ans:", (STALE, ROUND_UNKNOWN)),
+    forged("ans:99999999999", (STALE, ROUND_UNKNOWN)),
+    forged("ans:99999999999999999999999999", (STALE, ROUND_UNKNOWN)),
+    forged("ans:²", (STALE, ROUND_UNKNOWN)),
     forged("take:abc", (STALE,)),
     forged("take:-7", (STALE,)),
     forged("take:99999999999", (STALE, ROUND_UNKNOWN)),
@@ -794,13 +794,13 @@ FORGED: list[Any] = [
     forged("💥🔥", (STALE,)),
     forged("\u202eans:1", (STALE,)),
     # Oversized: more than Telegram's 64 bytes of callback data.
-    forged("ans:" + "1" * 100, (ROUND_UNKNOWN,)),
+    forged("ans:" + "1" * 100, (STALE, ROUND_UNKNOWN)),
     forged("timer:" + "1" * 65, (STALE,)),
     forged("hist:" + "9" * 100, ANY_PAGE),
     forged("unpair:yes:" + "9" * 100, (NOTHING_CHANGED,)),
     forged("set:shift:" + "9" * 100, (STALE,)),
     forged("x" * 200, (STALE,)),
-    forged("ans:1" + "\u200b" * 70, (ROUND_UNKNOWN,)),
+    forged("ans:1" + "\u200b" * 70, (STALE, ROUND_UNKNOWN)),
 ]
 
 

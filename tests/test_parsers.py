@@ -32,7 +32,7 @@ from bot.paths import content_dir
 from bot.services.pairing import hash_code, looks_like_code
 from bot.services.people import PersonInfo, touch_person
 from bot.services.schedule import canonical_zone, next_slot, slot_on, zone
-from bot.telegram.rounds import callback_int
+from bot.telegram.deps import callback_int
 from bot.telegram.send import split_text
 from bot.texts import Texts
 from tests.support import make_settings

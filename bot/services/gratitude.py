@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Appreciation, Couple, Memory, Person, Round
 from bot.parse import clean_text
-from bot.services.notices import Button, Notice, Refusal
+from bot.services.notices import Button, Notice, Refusal, pager
 from bot.services.people import couple_of, partner_id, say
 from bot.services.schedule import zone
 
@@ -54,11 +54,6 @@ async def gratitude(session: AsyncSession, person: Person, offset: int) -> list[
     )
     names = {person.id: person.first_name, partner.id: partner.first_name}
     lines = [f"{a.created_at:%d %b}, {names.get(a.author_id, '?')}: {a.text}" for a in rows]
-    row = []
-    if offset + PAGE < total:
-        row.append(Button("btn_older", f"grat:{offset + PAGE}"))
-    if offset > 0:
-        row.append(Button("btn_newer", f"grat:{max(0, offset - PAGE)}"))
     return [
         Notice(
             person.chat_id,
@@ -69,7 +64,7 @@ async def gratitude(session: AsyncSession, person: Person, offset: int) -> list[
                 "last": offset + len(rows),
                 "total": total,
             },
-            (tuple(row),) if row else (),
+            pager("grat", offset, PAGE, total),
             person.language_code,
         )
     ]

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.content import Kind, Libraries, choose
 from bot.db.models import Answer, Couple, JarSlip, Person, Round
 from bot.parse import clean_text
-from bot.services.notices import Button, Notice, Refusal
+from bot.services.notices import Notice, Refusal, pager
 from bot.services.people import couple_of, say
 from bot.services.rounds import deliver_round, question_of
 from bot.texts import Texts
@@ -212,11 +212,6 @@ async def history(
                 theirs=theirs,
             )
         )
-    row = []
-    if offset + HISTORY_PAGE < total:
-        row.append(Button("btn_older", f"hist:{offset + HISTORY_PAGE}"))
-    if offset > 0:
-        row.append(Button("btn_newer", f"hist:{max(0, offset - HISTORY_PAGE)}"))
     return [
         Notice(
             person.chat_id,
@@ -227,7 +222,7 @@ async def history(
                 "last": offset + len(rounds),
                 "total": total,
             },
-            (tuple(row),) if row else (),
+            pager("hist", offset, HISTORY_PAGE, total),
             person.language_code,
         )
     ]

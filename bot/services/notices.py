@@ -35,6 +35,16 @@ class Notice:
     document: tuple[str, bytes] | None = None  # (file name, content), sent as a file
 
 
+def pager(prefix: str, offset: int, page: int, total: int) -> tuple[tuple[Button, ...], ...]:
+    """ "Older" and "Newer" buttons for a list shown `page` items at a time from `offset`."""
+    row = []
+    if offset + page < total:
+        row.append(Button("btn_older", f"{prefix}:{offset + page}"))
+    if offset > 0:
+        row.append(Button("btn_newer", f"{prefix}:{max(0, offset - page)}"))
+    return (tuple(row),) if row else ()
+
+
 class Refusal(Exception):
     """A rule said no: nothing is changed (the transaction rolls back); tell these."""
 

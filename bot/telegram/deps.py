@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,10 +20,11 @@ from bot.content import Libraries
 from bot.db.engine import Database
 from bot.db.models import Person, ProcessedUpdate
 from bot.logs import bind
+from bot.parse import number
 from bot.practices_content import Practices
 from bot.services import rounds
 from bot.services.notices import Notice, Refusal
-from bot.services.people import PersonInfo, touch_person
+from bot.services.people import PersonInfo, say, touch_person
 from bot.telegram.send import send_notices
 from bot.texts import Texts
 
@@ -41,6 +42,9 @@ class Deps:
 log = logging.getLogger("bot.updates")
 Context = ContextTypes.DEFAULT_TYPE
 Work = Callable[[AsyncSession, Person], Awaitable[list[Notice]]]
+Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]
+# What a button with an id does: (session, person, the id, deps) -> notices.
+IdAction = Callable[[AsyncSession, Person, int, "Deps"], Awaitable[list[Notice]]]
 
 
 def deps(context: Context | Any) -> Deps:
@@ -77,6 +81,33 @@ async def serve(update: Update, context: Context, work: Work) -> list[Any]:
     # Message keys only: never the text of a question, answer or slip.
     log.info("update %s %s: %s", update.update_id, outcome, ",".join(n.key for n in notices))
     return sent
+
+
+def callback_int(update: Update, prefix: str) -> int | None:
+    """The number after `prefix:` in callback data, or None when the data is not ours."""
+    data = (update.callback_query.data if update.callback_query else None) or ""
+    if not data.startswith(f"{prefix}:"):
+        return None
+    return number(data.removeprefix(f"{prefix}:"))
+
+
+def id_button(prefix: str, action: IdAction, doc: str) -> Handler:
+    """A handler for buttons whose data is `prefix:<id>`; other data changes nothing."""
+
+    async def handler(update: Update, context: Context) -> None:
+        assert update.callback_query is not None
+        await update.callback_query.answer()
+        d, button_id = deps(context), callback_int(update, prefix)
+
+        async def work(session: AsyncSession, person: Person) -> list[Notice]:
+            if button_id is None:
+                return [say(person, "button_stale")]
+            return await action(session, person, button_id, d)
+
+        await serve(update, context, work)
+
+    handler.__doc__ = doc
+    return handler
 
 
 async def first_delivery(session: AsyncSession, update_id: int, now: dt.datetime) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,9 +14,8 @@ from bot.parse import number
 from bot.services import gratitude, together
 from bot.services.notices import Notice
 from bot.services.people import say
-from bot.telegram.deps import Context, Deps, deps, serve
+from bot.telegram.deps import Context, Deps, Handler, deps, id_button, serve
 
-Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]
 # What a command does: (session, person, the text after the command, deps) -> notices.
 Action = Callable[[AsyncSession, Person, str, Deps], Awaitable[list[Notice]]]
 
@@ -58,13 +57,6 @@ def button(action: Action, doc: str) -> Handler:
 
 async def _gratitude_page(s: AsyncSession, p: Person, arg: str, d: Deps) -> list[Notice]:
     return await gratitude.gratitude(s, p, number(arg) or 0)
-
-
-async def _eyes_start(s: AsyncSession, p: Person, arg: str, d: Deps) -> list[Notice]:
-    eyes_id = number(arg)
-    if eyes_id is None:
-        return [say(p, "button_stale")]
-    return await together.start_eyes(s, p, eyes_id, d.clock.now())
 
 
 async def _quiz_answer(s: AsyncSession, p: Person, arg: str, d: Deps) -> list[Notice]:
@@ -124,7 +116,14 @@ HANDLERS: list[CommandHandler[Any, None] | CallbackQueryHandler[Any, None]] = [
             "A few minutes of eye contact, with a timer.",
         ),
     ),
-    CallbackQueryHandler(button(_eyes_start, "Start the eye-contact timer."), pattern=r"^eyes:"),
+    CallbackQueryHandler(
+        id_button(
+            "eyes",
+            lambda s, p, i, d: together.start_eyes(s, p, i, d.clock.now()),
+            "Start the eye-contact timer.",
+        ),
+        pattern=r"^eyes:",
+    ),
     CommandHandler(
         "languages",
         command(

@@ -7,13 +7,13 @@ from telegram import Message, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.db.models import Person
-from bot.parse import clean_text, number
+from bot.parse import clean_text
 from bot.services import jar, rounds
 from bot.services.incoming import incoming
 from bot.services.notices import Notice
 from bot.services.people import say
 from bot.services.rounds import AnswerContent
-from bot.telegram.deps import Context, deps, serve
+from bot.telegram.deps import Context, callback_int, deps, id_button, serve
 
 
 def answer_content(message: Message) -> AnswerContent | None:
@@ -32,14 +32,6 @@ def answer_content(message: Message) -> AnswerContent | None:
         note = message.video_note
         return AnswerContent(chat_id, message_id, media_kind="video_note", file_id=note.file_id)
     return None
-
-
-def callback_int(update: Update, prefix: str) -> int | None:
-    """The number after `prefix:` in callback data, or None when the data is not ours."""
-    data = (update.callback_query.data if update.callback_query else None) or ""
-    if not data.startswith(f"{prefix}:"):
-        return None
-    return number(data.removeprefix(f"{prefix}:"))
 
 
 async def question(update: Update, context: Context) -> None:
@@ -85,21 +77,6 @@ async def history(update: Update, context: Context) -> None:
         if offset is None:  # a page button with data we don't recognise
             return [say(person, "button_stale")]
         return await jar.history(session, person, offset, d.libraries, d.texts)
-
-    await serve(update, context, work)
-
-
-async def answer_button(update: Update, context: Context) -> None:
-    """The Answer button: the next message becomes the answer."""
-    d = deps(context)
-    assert update.callback_query is not None
-    await update.callback_query.answer()
-    round_id = callback_int(update, "ans")
-
-    async def work(session: AsyncSession, person: Person) -> list[Notice]:
-        if round_id is None:
-            return [say(person, "round_unknown")]
-        return await rounds.press_answer(session, person, round_id, d.libraries)
 
     await serve(update, context, work)
 
@@ -162,7 +139,14 @@ HANDLERS = [
     CommandHandler("jar", jar_status),
     CommandHandler("history", history),
     CallbackQueryHandler(history, pattern=r"^hist:"),
-    CallbackQueryHandler(answer_button, pattern=r"^ans:"),
+    CallbackQueryHandler(
+        id_button(
+            "ans",
+            lambda s, p, rid, d: rounds.press_answer(s, p, rid, d.libraries),
+            "The Answer button: the next message becomes the answer.",
+        ),
+        pattern=r"^ans:",
+    ),
     CallbackQueryHandler(take_answer, pattern=r"^take:"),
     MessageHandler(filters.UpdateType.EDITED_MESSAGE, edited),
     # Last: any other message in a private chat that is not a command.

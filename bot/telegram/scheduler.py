@@ -28,10 +28,10 @@ from bot.telegram.deps import (
     Deps,
     deps,
     forget_old_updates,
+    id_button,
     record_sent,
     serve,
 )
-from bot.telegram.rounds import callback_int
 from bot.telegram.send import send_notice, send_notices
 
 log = logging.getLogger(__name__)
@@ -144,36 +144,6 @@ async def settings_button(update: Update, context: Context) -> None:
     await serve(update, context, work)
 
 
-async def timer_button(update: Update, context: Context) -> None:
-    """ "Start our 20 minutes": a timer for both; "time's up" comes even after a restart."""
-    d = deps(context)
-    assert update.callback_query is not None
-    await update.callback_query.answer()
-    round_id = callback_int(update, "timer")
-
-    async def work(session: AsyncSession, person: Person) -> list[Notice]:
-        if round_id is None:
-            return [say(person, "button_stale")]
-        return await evening.start_timer(session, person, round_id, d.clock.now(), rules(d))
-
-    await serve(update, context, work)
-
-
-async def swap_button(update: Update, context: Context) -> None:
-    """ "Another one": swap tonight's starter, once."""
-    d = deps(context)
-    assert update.callback_query is not None
-    await update.callback_query.answer()
-    round_id = callback_int(update, "swap")
-
-    async def work(session: AsyncSession, person: Person) -> list[Notice]:
-        if round_id is None:
-            return [say(person, "button_stale")]
-        return await evening.swap(session, person, round_id, d.clock.now(), d.libraries)
-
-    await serve(update, context, work)
-
-
 async def blocked_or_back(update: Update, context: Context) -> None:
     """Someone blocked or unblocked the bot in their private chat."""
     change = update.my_chat_member
@@ -201,7 +171,21 @@ HANDLERS = [
     CommandHandler("resume", _setting("resume")),
     CommandHandler("settings", settings),
     CallbackQueryHandler(settings_button, pattern=r"^set:"),
-    CallbackQueryHandler(timer_button, pattern=r"^timer:"),
-    CallbackQueryHandler(swap_button, pattern=r"^swap:"),
+    CallbackQueryHandler(
+        id_button(
+            "timer",
+            lambda s, p, rid, d: evening.start_timer(s, p, rid, d.clock.now(), rules(d)),
+            '"Start our 20 minutes": a timer for both that survives a restart.',
+        ),
+        pattern=r"^timer:",
+    ),
+    CallbackQueryHandler(
+        id_button(
+            "swap",
+            lambda s, p, rid, d: evening.swap(s, p, rid, d.clock.now(), d.libraries),
+            '"Another one": swap tonight\'s starter, once.',
+        ),
+        pattern=r"^swap:",
+    ),
     ChatMemberHandler(blocked_or_back, ChatMemberHandler.MY_CHAT_MEMBER),
 ]
