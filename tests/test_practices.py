@@ -129,6 +129,13 @@ async def test_checkin_is_opt_in_daily_and_revealed_like_a_round(bot: Harness) -
     assert count(alex, "midday check-in") == 2
     await bot.send(sam.text("/checkin sometimes"))
     assert "Send /checkin on" in sam.last["text"]
+    await bot.send(sam.text("/settings"))  # the settings screen turns it on and off too
+    assert "Midday check-in: off" in sam.last["text"]
+    await bot.send(sam.button("Daily check-in: on"))
+    assert "Sam turned on the daily check-in, at 12:30" in alex.last["text"]
+    await bot.send(alex.text("/settings"))
+    await bot.send(alex.button("Weekly ideas: off"))
+    assert "Alex turned the weekly ideas off" in sam.last["text"]
 
 
 async def test_eye_contact_timer_tells_both_when_time_is_up(bot: Harness) -> None:

@@ -130,6 +130,16 @@ def settings_view(couple: Couple, person: Person, now: dt.datetime) -> Notice:
                 Button("btn_jar_off", "set:jar:off"),
             ),
             pause_row,
+            (
+                Button(
+                    f"btn_checkin_{'off' if couple.checkin_time else 'on'}",
+                    f"set:checkin:{'off' if couple.checkin_time else 'on'}",
+                ),
+                Button(
+                    f"btn_weekly_{'off' if couple.weekly_on else 'on'}",
+                    f"set:weekly:{'off' if couple.weekly_on else 'on'}",
+                ),
+            ),
         ),
         person.language_code,
     )

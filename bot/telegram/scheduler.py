@@ -139,6 +139,10 @@ async def settings_button(update: Update, context: Context) -> None:
     _, what, value = ((update.callback_query.data or "") + "::").split(":")[:3]
 
     async def work(session: AsyncSession, person: Person) -> list[Notice]:
+        if what == "checkin":
+            return await together.set_checkin(session, person, value, d.clock.now())
+        if what == "weekly":
+            return await together.set_weekly(session, person, value, d.clock.now())
         return await schedule.change(session, person, what, value, d.clock.now())
 
     await serve(update, context, work)
