@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import sqlite3
@@ -12,7 +13,8 @@ from cryptography.fernet import Fernet
 from sqlalchemy import func, select, text
 
 from bot.db import crypto
-from bot.db.models import Answer, Invite, JarSlip, Person
+from bot.db.models import Answer, Appreciation, Invite, JarSlip, Memory, Person
+from bot.telegram.scheduler import run_tick
 from tests.conftest import TEST_DATABASE_URL
 from tests.support import ENCRYPTION_KEY, Harness
 from tests.test_pairing import paired
@@ -79,6 +81,7 @@ async def test_export_has_own_answers_and_only_revealed_partner_answers(bot: Har
     assert rounds[1]["partner_answer"] is None  # not revealed to Alex
     assert "sam still hidden" not in document.input_file_content.decode()
     assert data["couples"][0]["settings"]["evening_time"] == "20:00"
+    assert data["appreciations_you_wrote"] == [] and data["memories_you_saved"] == []
 
 
 async def test_forget_deletes_the_person_and_tells_the_partner(bot: Harness) -> None:
@@ -87,7 +90,10 @@ async def test_forget_deletes_the_person_and_tells_the_partner(bot: Harness) -> 
     await bot.send(alex.text("/add A slip that was never drawn?"))
     await bot.send(alex.text("my secret", reply_to=question_message(alex)))
     await bot.send(sam.text("sam's answer", reply_to=question_message(sam)))
-    await bot.send(alex.text("/pair"))  # nothing; already paired
+    await bot.send(alex.text("/thanks for the tea"))
+    await bot.send(alex.text("/memory 2020-05-01 The picnic in the rain"))
+    bot.clock.set(dt.datetime(2027, 5, 1, 20, 0, tzinfo=dt.UTC))  # its anniversary evening
+    await run_tick(bot.app)
     await bot.send(alex.text("/forget"))
     assert "What stays" in alex.last["text"]
     await bot.send(alex.button("Yes, delete"))
@@ -101,6 +107,8 @@ async def test_forget_deletes_the_person_and_tells_the_partner(bot: Harness) -> 
         assert await s.scalar(select(func.count()).where(Answer.person_id == gone.id)) == 0
         assert await s.scalar(select(func.count()).where(JarSlip.author_id == gone.id)) == 0
         assert await s.scalar(select(func.count()).select_from(Invite)) == 0
+        assert await s.scalar(select(func.count()).select_from(Appreciation)) == 0
+        assert await s.scalar(select(func.count()).select_from(Memory)) == 0
         # Sam's own answer stays.
         assert await s.scalar(select(func.count()).select_from(Answer)) == 1
     await bot.send(alex.text("/start"))  # Alex can come back fresh

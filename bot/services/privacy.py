@@ -6,17 +6,20 @@ import datetime as dt
 import json
 from typing import Any
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content import Libraries
 from bot.db.models import (
     Answer,
+    Appreciation,
     Couple,
     Delivery,
     Invite,
     JarSlip,
+    Memory,
     Person,
+    QuizAnswer,
     Reveal,
     Round,
     RoundMessage,
@@ -61,6 +64,26 @@ async def export(
             "first_seen": person.created_at.isoformat(),
         },
         "couples": [],
+        "appreciations_you_wrote": [
+            {"text": a.text, "at": a.created_at.isoformat()}
+            for a in await session.scalars(
+                select(Appreciation)
+                .where(Appreciation.author_id == person.id)
+                .order_by(Appreciation.id)
+            )
+        ],
+        "memories_you_saved": [
+            {"text": m.text, "date": m.happened_on.isoformat() if m.happened_on else None}
+            for m in await session.scalars(
+                select(Memory).where(Memory.author_id == person.id).order_by(Memory.id)
+            )
+        ],
+        "love_languages_answers": [
+            {"item": q.item_id, "language": q.language}
+            for q in await session.scalars(
+                select(QuizAnswer).where(QuizAnswer.person_id == person.id)
+            )
+        ],
         "jar_slips_you_wrote": [
             {"text": s.text, "added": s.created_at.isoformat(), "drawn": s.drawn_at is not None}
             for s in await session.scalars(
@@ -141,8 +164,8 @@ async def forget(session: AsyncSession, person: Person, now: dt.datetime) -> lis
 
     What stays, so the partner's own history still reads: the couple's rounds and the
     questions asked (jar questions the person wrote that were already drawn included),
-    under the name "Former partner". The person's answers, undrawn slips, invites and
-    profile go.
+    under the name "Former partner". The person's answers, undrawn slips, appreciations,
+    memories, quiz answers, invites and profile go.
     """
     notices = [say(person, "forgotten")]
     if person.couple_id is not None:
@@ -158,6 +181,11 @@ async def forget(session: AsyncSession, person: Person, now: dt.datetime) -> lis
     await session.execute(delete(RoundMessage).where(RoundMessage.person_id == person.id))
     await session.execute(delete(Delivery).where(Delivery.person_id == person.id))
     await session.execute(delete(Invite).where(Invite.person_id == person.id))
+    await session.execute(delete(Appreciation).where(Appreciation.author_id == person.id))
+    await session.execute(delete(QuizAnswer).where(QuizAnswer.person_id == person.id))
+    memories = select(Memory.id).where(Memory.author_id == person.id)
+    await session.execute(update(Round).where(Round.memory_id.in_(memories)).values(memory_id=None))
+    await session.execute(delete(Memory).where(Memory.author_id == person.id))
     await session.execute(
         delete(JarSlip).where(JarSlip.author_id == person.id, JarSlip.drawn_at.is_(None))
     )
