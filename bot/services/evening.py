@@ -18,10 +18,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import parse_hhmm
 from bot.content import Libraries, choose
-from bot.db.models import Answer, Couple, Delivery, Person, Round
+from bot.db.models import Answer, Couple, Delivery, Memory, Person, Round
 from bot.practices_content import Practices
 from bot.services import gratitude, together
-from bot.services.jar import days_together, library_history, new_round
+from bot.services.jar import (
+    days_together,
+    history_sources,
+    library_histories,
+    library_history,
+    new_round,
+)
 from bot.services.notices import Notice, Refusal
 from bot.services.people import partner_id, say
 from bot.services.rounds import own_round, question_of, round_notice
@@ -70,6 +76,8 @@ async def _open_round(
     source: str,
     day: dt.date,
     libraries: Libraries,
+    history: list[str] | None,
+    memories: list[Memory],
 ) -> Round | None:
     """Record the slot's round and a pending delivery per partner; None if it exists."""
     try:
@@ -82,9 +90,10 @@ async def _open_round(
                 jar_first=source == "jar_day",
                 source=source,
                 local_date=day,
+                history=history,
             )
             if source == "evening":
-                memory = await gratitude.memory_for_evening(session, couple, day, now)
+                memory = gratitude.memory_for_evening(memories, day, now)
                 rnd.memory_id = memory.id if memory else None
             for pid in (couple.person_a_id, couple.person_b_id):
                 session.add(
@@ -139,6 +148,14 @@ async def claim_due(
             .with_for_update(skip_locked=True)
         )
     )
+    # What the loop needs, loaded for the whole batch at once (not a few queries a couple).
+    couple_ids = [c.id for c in due]
+    people = [pid for c in due for pid in (c.person_a_id, c.person_b_id)]
+    (await session.scalars(select(Person).where(Person.id.in_(people)))).all()  # identity map
+    histories = await library_histories(session, couple_ids)
+    memories: dict[int, list[Memory]] = {}
+    for memory in await session.scalars(select(Memory).where(Memory.couple_id.in_(couple_ids))):
+        memories.setdefault(memory.couple_id, []).append(memory)
     notices: list[Notice] = []
     for couple in due:
         if is_paused(couple, now) or len(await _reachable(session, couple)) < 2:
@@ -162,7 +179,21 @@ async def claim_due(
             if source == "weekly":
                 notices += await _weekly(session, couple, now, practices)
             else:
-                await _open_round(session, couple, now, source, local_date(slot, couple), libraries)
+                history = [
+                    item
+                    for s in history_sources(source)
+                    for item in histories.get((couple.id, s), [])
+                ]
+                await _open_round(
+                    session,
+                    couple,
+                    now,
+                    source,
+                    local_date(slot, couple),
+                    libraries,
+                    history if len(history_sources(source)) == 1 else None,
+                    memories.get(couple.id, []),
+                )
         reschedule(couple, now)
     return len(due), notices
 

@@ -114,12 +114,9 @@ async def memories(session: AsyncSession, person: Person) -> list[Notice]:
     return [say(person, "memories_list", entries="\n".join(lines))]
 
 
-async def memory_for_evening(
-    session: AsyncSession, couple: Couple, day: dt.date, now: dt.datetime
-) -> Memory | None:
-    """A memory for tonight: one from this date in an earlier year, else now and then the
-    one least recently brought back."""
-    rows = list(await session.scalars(select(Memory).where(Memory.couple_id == couple.id)))
+def memory_for_evening(rows: list[Memory], day: dt.date, now: dt.datetime) -> Memory | None:
+    """Of a couple's memories, one for tonight: one from this date in an earlier year, else
+    now and then the one least recently brought back."""
     for memory in rows:
         when = memory.happened_on
         if when and (when.month, when.day) == (day.month, day.day) and when.year < day.year:

@@ -93,6 +93,27 @@ def days_together(couple: Couple, now: dt.datetime) -> int:
     return max(0, (now - couple.created_at).days)
 
 
+def history_sources(source: str) -> tuple[str, ...]:
+    """The round sources whose items a new `source` round must not repeat."""
+    return (source,) if source in ("evening", "checkin") else ("question", "jar", "jar_day")
+
+
+async def library_histories(
+    session: AsyncSession, couple_ids: list[int]
+) -> dict[tuple[int, str], list[str]]:
+    """Every couple's past items by (couple id, source), oldest first: one query a batch."""
+    rows = await session.execute(
+        select(Round.couple_id, Round.source, Round.item_id)
+        .where(Round.couple_id.in_(couple_ids), Round.item_id.is_not(None))
+        .order_by(Round.id)
+    )
+    found: dict[tuple[int, str], list[str]] = {}
+    for couple_id, source, item_id in rows:
+        if item_id:
+            found.setdefault((couple_id, source), []).append(item_id)
+    return found
+
+
 async def library_history(
     session: AsyncSession, couple: Couple, sources: tuple[str, ...]
 ) -> list[str]:
@@ -113,8 +134,12 @@ async def new_round(
     jar_first: bool = True,
     source: str = "question",
     local_date: dt.date | None = None,
+    history: list[str] | None = None,
 ) -> Round:
-    """A round for the couple: a jar slip first when asked, else a library question."""
+    """A round for the couple: a jar slip first when asked, else a library question.
+
+    `history` is the couple's past items for this source (see `history_sources`), when
+    the caller has loaded it already (the scheduler does, for a whole batch at once)."""
     slip = await draw_slip(session, couple, now) if jar_first else None
     if slip is not None:
         rnd = Round(
@@ -127,14 +152,13 @@ async def new_round(
     else:
         kind: Kind = "evening" if source == "evening" else "questions"
         items = libraries.for_language(None).items(kind)
-        sources: tuple[str, ...] = ("question", "jar", "jar_day")
-        if source in ("evening", "checkin"):
-            sources = (source,)
         if source == "checkin":  # light everyday questions for the midday check-in
             items = tuple(i for i in items if i.theme == "everyday" and i.depth == 1)
+        if history is None:
+            history = await library_history(session, couple, history_sources(source))
         item = choose(
             items,
-            await library_history(session, couple, sources),
+            history,
             days_together(couple, now),
             seed=couple.id,
         )
