@@ -60,7 +60,7 @@ def main() -> None:
         rate = float(rate_text)
         burst = float(burst_text or rate_text)
 
-        def limiter(max_retries: int = 0) -> AIORateLimiter:
+        def limiter(max_retries: int = 0, **_: Any) -> AIORateLimiter:
             return AIORateLimiter(
                 overall_max_rate=burst, overall_time_period=burst / rate, max_retries=max_retries
             )

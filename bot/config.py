@@ -98,6 +98,8 @@ class Settings(BaseSettings):
     grace_hours: float = Field(default=2.0, ge=0)
     reminder_hours: float = Field(default=3.0, gt=0)
     timer_minutes: float = Field(default=20.0, gt=0)
+    # Messages sent back to back before the 30-a-second pacing applies (1: evenly paced).
+    send_burst: int = Field(default=1, ge=1, le=30)
     # Fernet keys for answers and jar slips at rest, comma-separated, newest first.
     encryption_keys: Annotated[SecretStr | None, BeforeValidator(_empty_is_unset)] = None
     # Webhook mode (`python -m bot --webhook`). The listen address defaults to every

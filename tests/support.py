@@ -38,6 +38,7 @@ def make_settings(
         "database_url": database_url,
         "telegram_base_url": "http://fake.invalid/bot",
         "encryption_keys": ENCRYPTION_KEY,
+        "send_burst": 30,  # the library's default: scenario tests send in short bursts
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

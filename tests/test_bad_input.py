@@ -115,7 +115,12 @@ async def shared(migrated: str, tmp_path_factory: pytest.TempPathFactory) -> Asy
         shutil.copy(migrated, folder / "first.sqlite3")
     db = Database.from_url(url)
     request = FakeRequest(FakeTelegram())
-    unlimited = functools.partial(AIORateLimiter, overall_max_rate=0, group_max_rate=0)
+
+    def unlimited(**kwargs: Any) -> AIORateLimiter:
+        return AIORateLimiter(
+            overall_max_rate=0, group_max_rate=0, max_retries=kwargs["max_retries"]
+        )
+
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(app_module, "AIORateLimiter", unlimited)
         mp.setattr(Libraries, "load", _libraries)

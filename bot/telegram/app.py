@@ -36,6 +36,7 @@ from bot.telegram.deps import Context, deps, serve
 from bot.texts import Texts
 
 log = logging.getLogger(__name__)
+TELEGRAM_PER_SECOND = 30  # Telegram's overall limit for a bot's messages
 
 MENU = [
     ("question", "A question for both of you, now"),
@@ -151,7 +152,16 @@ def build_application(
         ApplicationBuilder()
         .token(settings.telegram_bot_token.get_secret_value())
         .base_url(settings.telegram_base_url)
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .rate_limiter(
+            # Telegram's 30 messages a second, paced in bursts of SEND_BURST: evenly paced
+            # (1) an evening fan-out reached 94% of 30/s with no 429s in bench/, bursts of 30
+            # (the library's default) 87% with 222 429s a minute.
+            AIORateLimiter(
+                overall_max_rate=settings.send_burst,
+                overall_time_period=settings.send_burst / TELEGRAM_PER_SECOND,
+                max_retries=3,
+            )
+        )
         .concurrent_updates(TimedUpdates())  # one at a time, each logged with id and timing
         .post_init(post_init)
         .post_shutdown(post_shutdown)
