@@ -6,7 +6,8 @@
                  the bot) by a pass-through limiter: what the bot's own code can do with
                  Telegram's limit set aside. Everything else is the bot, unchanged.
 --limiter R/B    AIORateLimiter with an overall limit of R messages a second and bursts
-                 of at most B (the bot's own is 30/30: bursts of 30, then 30 a second).
+                 of at most B, whatever SEND_BURST says (the library's default is 30/30:
+                 bursts of 30, then 30 a second).
 --profile PATH   runs the bot under cProfile and writes the stats to PATH on exit.
 """
 

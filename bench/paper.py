@@ -19,7 +19,8 @@ The bot (bot/telegram/scheduler.py run_tick, bot/services/evening.py), step by s
   measured claim time per delivery; then the batch is sent, at most SEND_CONCURRENCY in
   flight, paced by a token bucket (AIORateLimiter: `rate` a second, bursts of 30); the
   next batch is claimed only when the whole batch is done.
-- A prompt's lateness is the instant its message leaves minus its couple's slot.
+- A prompt's lateness is the instant its message leaves minus its couple's slot; a missed
+  prompt never arrives (its lateness is infinite, shown as None: "never").
 """
 
 from __future__ import annotations
@@ -166,22 +167,26 @@ class Lateness:
             m = upto
 
     def pct(self, p: float) -> float:
-        target = math.ceil(p / 100 * self.messages)
+        """Percentile of lateness over every prompt due: missed ones never arrive (inf)."""
+        target = math.ceil(p / 100 * (self.messages + self.missed))
         seen = 0
         for b in sorted(self.bins):
             seen += self.bins[b]
             if seen >= target:
                 return float(b)
-        return self.max_s
+        return math.inf if self.missed else self.max_s
 
     def row(self) -> dict[str, Any]:
+        def shown(value: float) -> float | None:  # None: "never", for JSON
+            return None if math.isinf(value) else value
+
         return {
             "couples": self.couples,
             "messages": self.messages,
             "missed": self.missed,
-            "p50_s": self.pct(50),
-            "p95_s": self.pct(95),
-            "p99_s": self.pct(99),
+            "p50_s": shown(self.pct(50)),
+            "p95_s": shown(self.pct(95)),
+            "p99_s": shown(self.pct(99)),
             "max_s": round(self.max_s, 1),
             "busiest_tick_s": round(self.busiest_tick_s, 1),
         }
