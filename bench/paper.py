@@ -125,7 +125,7 @@ class BotModel:
     claim_per_delivery_s: float  # claim_deliveries' database time per delivery
     rtt_s: float = 0.1  # one sendMessage round trip to Telegram
     send_capacity: float = math.inf  # messages a second the sending path manages here
-    burst: float = 30.0
+    burst: float = float(getattr(Settings.model_fields.get("send_burst"), "default", 30))
     tick_s: float = Settings.model_fields["tick_seconds"].default
     phase_s: float = 30.0  # when in the minute the ticks come (slots are on the minute)
     batch: int = Rules.batch
