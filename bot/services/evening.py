@@ -29,7 +29,7 @@ from bot.services.jar import (
     new_round,
 )
 from bot.services.notices import Notice, Refusal
-from bot.services.people import partner_id, say
+from bot.services.people import partner_id, reachable, say
 from bot.services.rounds import own_round, question_of, round_notice
 from bot.services.schedule import (
     WEEKDAYS,
@@ -62,11 +62,6 @@ def _due_slot(
     """The most recent slot within the grace window, if one has passed; else None."""
     slot = next_slot(now - grace - dt.timedelta(microseconds=1), zone(couple.timezone), at, weekday)
     return slot if slot <= now else None
-
-
-async def _reachable(session: AsyncSession, couple: Couple) -> list[Person]:
-    people = [await session.get(Person, pid) for pid in (couple.person_a_id, couple.person_b_id)]
-    return [p for p in people if p is not None and p.unreachable_at is None]
 
 
 async def _open_round(
@@ -158,7 +153,7 @@ async def claim_due(
         memories.setdefault(memory.couple_id, []).append(memory)
     notices: list[Notice] = []
     for couple in due:
-        if is_paused(couple, now) or len(await _reachable(session, couple)) < 2:
+        if is_paused(couple, now) or len(await reachable(session, couple)) < 2:
             reschedule(couple, now)
             continue
         evening_at = parse_hhmm(couple.evening_time)
@@ -302,7 +297,7 @@ async def due_timers(session: AsyncSession, now: dt.datetime) -> list[Notice]:
         rnd.timer_done_at = now
         couple = await session.get(Couple, rnd.couple_id)
         assert couple is not None
-        for person in await _reachable(session, couple):
+        for person in await reachable(session, couple):
             notices.append(say(person, "times_up"))
     return notices
 

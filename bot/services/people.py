@@ -59,5 +59,11 @@ async def couple_of(session: AsyncSession, person: Person) -> tuple[Couple, Pers
     return couple, partner
 
 
+async def reachable(session: AsyncSession, couple: Couple) -> list[Person]:
+    """The couple's partners who have not blocked the bot."""
+    people = [await session.get(Person, pid) for pid in (couple.person_a_id, couple.person_b_id)]
+    return [p for p in people if p is not None and p.unreachable_at is None]
+
+
 def partner_id(couple: Couple, person_id: int) -> int:
     return couple.person_b_id if couple.person_a_id == person_id else couple.person_a_id

@@ -15,7 +15,7 @@ from bot.db.models import Couple, DoneDate, EyeContact, Person, QuizAnswer
 from bot.parse import number
 from bot.practices_content import SEASONS, Practices
 from bot.services.notices import Button, Notice, Refusal
-from bot.services.people import couple_of, partner_id, say
+from bot.services.people import couple_of, partner_id, reachable, say
 from bot.services.schedule import reschedule, zone
 
 EYES_DEFAULT, EYES_MAX = 2, 4  # minutes; two is the dose studies used
@@ -80,10 +80,9 @@ async def due_eyes(session: AsyncSession, now: dt.datetime) -> list[Notice]:
         row.done_at = now
         couple = await session.get(Couple, row.couple_id)
         assert couple is not None
-        for pid in (couple.person_a_id, couple.person_b_id):
-            person = await session.get(Person, pid)
-            if person is not None and person.unreachable_at is None:
-                notices.append(say(person, "eyes_done", minutes=row.minutes))
+        notices += [
+            say(p, "eyes_done", minutes=row.minutes) for p in await reachable(session, couple)
+        ]
     return notices
 
 
